@@ -1,0 +1,162 @@
+"""Benchmark: `runcard.evaluate` (with CIs) against scikit-learn and against a floor, one process.
+
+    python bench/bench_eval.py [--rows 1000000] [--classes 10] [--repeat 5] [--accuracy 0.7]
+
+Three contenders score the same synthetic predictions:
+
+- runcard: ``runcard.evaluate(y, p, ci=True)`` (1,000 bootstrap resamples, every metric);
+- scikit-learn: the calls that give the same numbers (classification_report, confusion_matrix,
+  f1_score macro/micro/weighted, accuracy, balanced accuracy, Cohen's kappa, MCC, log_loss,
+  top_k_accuracy_score for k=2 and 3) plus numpy ECE, MCE, adaptive ECE and Brier score; it
+  computes no confidence intervals;
+- floor: one argmax and one bincount pass (the least any evaluation must do).
+
+It checks that runcard and scikit-learn agree before printing times (median of ``--repeat``),
+the ratios, and peak traced memory (tracemalloc, which sees numpy's allocations). Goal:
+scikit-learn / runcard >= 10 and runcard / floor <= 5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from sklearn import metrics as skm
+
+import runcard
+
+
+def make_data(rows: int, classes: int, accuracy: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Labels uniform over classes; logits with a margin on the true class tuned near ``accuracy``."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, classes, rows)
+    logits = rng.normal(size=(rows, classes))
+    margin = _margin_for(accuracy, classes, rng)
+    logits[np.arange(rows), y] += margin
+    logits -= logits.max(axis=1, keepdims=True)
+    probs = np.exp(logits)
+    probs /= probs.sum(axis=1, keepdims=True)
+    return y, probs
+
+
+def _margin_for(accuracy: float, classes: int, rng: np.random.Generator) -> float:
+    sample = rng.normal(size=(20_000, classes))
+    lo, hi = 0.0, 10.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        shifted = sample.copy()
+        shifted[:, 0] += mid
+        if (shifted.argmax(axis=1) == 0).mean() < accuracy:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def sklearn_suite(y: np.ndarray, p: np.ndarray, bins: int = 15) -> dict[str, Any]:
+    """The scikit-learn (and numpy) calls that reproduce runcard's numbers."""
+    labels = np.arange(p.shape[1])
+    pred = p.argmax(axis=1)
+    out: dict[str, Any] = {
+        "report": skm.classification_report(y, pred, labels=labels, output_dict=True, zero_division=0),
+        "confusion_matrix": skm.confusion_matrix(y, pred, labels=labels),
+        "accuracy": skm.accuracy_score(y, pred),
+        "macro_f1": skm.f1_score(y, pred, labels=labels, average="macro", zero_division=0),
+        "micro_f1": skm.f1_score(y, pred, labels=labels, average="micro", zero_division=0),
+        "weighted_f1": skm.f1_score(y, pred, labels=labels, average="weighted", zero_division=0),
+        "balanced_accuracy": skm.balanced_accuracy_score(y, pred),
+        "cohen_kappa": skm.cohen_kappa_score(y, pred, labels=labels),
+        "mcc": skm.matthews_corrcoef(y, pred),
+        "nll": skm.log_loss(y, p, labels=labels),
+        "top2": skm.top_k_accuracy_score(y, p, k=2, labels=labels),
+        "top3": skm.top_k_accuracy_score(y, p, k=3, labels=labels),
+    }
+    conf = p.max(axis=1)
+    correct = (pred == y).astype(np.float64)
+    onehot = np.zeros_like(p)
+    onehot[np.arange(len(y)), y] = 1.0
+    out["brier"] = float(((p - onehot) ** 2).sum(axis=1).mean())
+    gaps = []
+    for i in range(bins):
+        lo, hi = i / bins, (i + 1) / bins
+        mask = (conf > lo) & (conf <= hi) if i else (conf <= hi)
+        if mask.any():
+            gaps.append((mask.sum(), abs(correct[mask].mean() - conf[mask].mean())))
+    out["ece"] = sum(n * g for n, g in gaps) / len(y)
+    out["mce"] = max(g for _, g in gaps)
+    order = np.argsort(conf, kind="stable")
+    out["adaptive_ece"] = sum(
+        len(idx) * abs(correct[idx].mean() - conf[idx].mean()) for idx in np.array_split(order, bins) if len(idx)
+    ) / len(y)
+    return out
+
+
+def floor(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """One argmax and one bincount: the least any evaluation must do."""
+    k = p.shape[1]
+    return np.bincount(y * k + p.argmax(axis=1), minlength=k * k)
+
+
+def check_agreement(ev: runcard.Evaluation, sk: dict[str, Any]) -> None:
+    """Stop the benchmark if the two sides do not compute the same numbers."""
+    d = ev.to_dict()
+    assert np.array_equal(np.array(d["confusion_matrix"]), sk["confusion_matrix"])
+    pairs = [(d[k], sk[k]) for k in ("accuracy", "macro_f1", "micro_f1", "weighted_f1", "balanced_accuracy",
+                                     "cohen_kappa", "mcc", "nll", "brier", "ece", "mce", "adaptive_ece")]
+    pairs += [(d["top_k_accuracy"]["2"], sk["top2"]), (d["top_k_accuracy"]["3"], sk["top3"])]
+    for name, entry in d["per_class"].items():
+        ref = sk["report"][name]
+        pairs += [(entry["precision"], ref["precision"]), (entry["recall"], ref["recall"]), (entry["f1"], ref["f1-score"])]
+    for ours, theirs in pairs:
+        assert abs(ours - theirs) <= 1e-9 * max(1.0, abs(theirs)), (ours, theirs)
+
+
+def measure(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    """Median wall seconds over ``repeat`` calls, and peak traced MiB of one more call."""
+    result = fn()  # warm-up
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return statistics.median(times), peak / 2**20, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--accuracy", type=float, default=0.7, help="approximate accuracy of the synthetic model")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    y, p = make_data(args.rows, args.classes, args.accuracy, args.seed)
+    input_mib = p.nbytes / 2**20
+    t_rc, m_rc, ev = measure(lambda: runcard.evaluate(y, p, ci=True, n_boot=1000, seed=0), args.repeat)
+    t_sk, m_sk, sk = measure(lambda: sklearn_suite(y, p), args.repeat)
+    t_fl, m_fl, _ = measure(lambda: floor(y, p), args.repeat)
+    check_agreement(ev, sk)
+
+    print(f"rows={args.rows:,} classes={args.classes} accuracy={ev.accuracy:.3f} input={input_mib:.0f} MiB "
+          f"repeat={args.repeat} (median wall time; peak = tracemalloc peak of one call)")
+    print(f"{'contender':<34}{'seconds':>10}{'peak MiB':>10}")
+    print(f"{'runcard.evaluate (CIs, n_boot=1000)':<34}{t_rc:>10.3f}{m_rc:>10.1f}")
+    print(f"{'scikit-learn + numpy (no CIs)':<34}{t_sk:>10.3f}{m_sk:>10.1f}")
+    print(f"{'floor: argmax + bincount':<34}{t_fl:>10.3f}{m_fl:>10.1f}")
+    print(f"speed-up over scikit-learn: {t_sk / t_rc:.1f}x (goal >= 10x)")
+    print(f"runcard / floor: {t_rc / t_fl:.2f}x (goal <= 5x)")
+    print("numbers agree with scikit-learn to 1e-9: yes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""runcard: exact evaluation, calibration and findings for ML experiment runs.
+
+>>> import runcard
+>>> ev = runcard.evaluate([0, 1, 1], [[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]], ci=False)
+>>> ev.to_dict()["confusion_matrix"]
+[[1, 0], [1, 1]]
+"""
+
+from runcard._version import __version__
+from runcard.api import calibrate, compare_predictions
+from runcard.compare import Comparison
+from runcard.data.predictions import load_predictions, write_predictions
+from runcard.errors import InputError, RunCardError
+from runcard.evaluate import Evaluation, evaluate, evaluate_table
+from runcard.posthoc import CalibrationResult
+from runcard.table import PredictionTable, table_from_arrays
+
+__all__ = [
+    "CalibrationResult",
+    "Comparison",
+    "Evaluation",
+    "InputError",
+    "PredictionTable",
+    "RunCardError",
+    "__version__",
+    "calibrate",
+    "compare_predictions",
+    "evaluate",
+    "evaluate_table",
+    "load_predictions",
+    "table_from_arrays",
+    "write_predictions",
+]

@@ -1,0 +1,51 @@
+"""`runcard eval`: every metric of a prediction file, with confidence intervals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from runcard.cli.options import AsJson, Bins, NBoot, Renormalize, Seed, print_json
+from runcard.cli.render import evaluation_report, print_group
+from runcard.data.predictions import load_predictions
+from runcard.errors import InputError
+from runcard.evaluate import evaluate_table
+
+EPILOG = (
+    "Examples:\n\n"
+    "  runcard eval test.csv\n\n"
+    "  runcard eval test.parquet --val val.parquet --bins 10\n\n"
+    "  runcard eval test.jsonl --json > test_eval.json\n\n"
+    "File format: docs/formats.md. JSON keys: docs/evaluation.md."
+)
+
+
+def eval_command(
+    file: Annotated[Path, typer.Argument(help="Prediction file: CSV, Parquet or JSONL (docs/formats.md).", show_default=False)],
+    val: Annotated[Optional[Path], typer.Option("--val", help="Validation predictions, evaluated beside FILE.")] = None,
+    bins: Bins = 15,
+    ci: Annotated[bool, typer.Option("--ci/--no-ci", help="Compute bootstrap 95 % confidence intervals.")] = True,
+    n_boot: NBoot = 1000,
+    seed: Seed = 0,
+    renormalize: Renormalize = False,
+    as_json: AsJson = False,
+) -> None:
+    """Evaluate a prediction file: exact metrics, per-class scores, calibration errors and 95 % CIs."""
+    tables = {"test": load_predictions(file, renormalize=renormalize)}
+    if val is not None:
+        tables["val"] = load_predictions(val, renormalize=renormalize)
+        if set(tables["val"].classes) != set(tables["test"].classes):
+            raise InputError(
+                f"{val} holds classes {list(tables['val'].classes)} but {file} holds "
+                f"{list(tables['test'].classes)}; validation and test files must have the same classes."
+            )
+    evals = {split: evaluate_table(t, bins=bins, ci=ci, n_boot=n_boot, seed=seed) for split, t in tables.items()}
+    if as_json:
+        payload = evals["test"].to_dict()
+        if "val" in evals:
+            payload["val"] = evals["val"].to_dict()
+        print_json(payload)
+        return
+    print_group(evaluation_report(evals, {split: t.name for split, t in tables.items()}))

@@ -1,0 +1,23 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+
+Bins = Annotated[int, typer.Option("--bins", min=1, help="Bins for ECE/MCE (equal width) and adaptive ECE (equal mass).")]
+Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed of the bootstrap resampling.")]
+NBoot = Annotated[int, typer.Option("--n-boot", min=1, help="Bootstrap resamples behind each 95 % CI.")]
+Renormalize = Annotated[
+    bool,
+    typer.Option("--renormalize", help="Divide each probability row by its sum instead of rejecting rows off by > 1e-3."),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
+
+
+def print_json(payload: Any) -> None:
+    """Write one JSON object to stdout (NaN is never emitted: it is not JSON)."""
+    sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False) + "\n")

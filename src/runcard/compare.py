@@ -1,0 +1,140 @@
+"""Paired comparison of two systems' predictions on the same examples.
+
+Rows are paired by ``id`` (or by row order when neither table has ids). The difference B - A
+in accuracy and macro-F1 gets a paired bootstrap interval: resampling examples jointly is the
+same as drawing the joint cells (true class, A's class, B's class) from a multinomial, which
+costs the number of occupied cells, not rows. McNemar's exact test asks whether the two systems'
+error rates differ at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from runcard.errors import InputError
+from runcard.metrics.classification import confusion_matrix, summary_scores
+from runcard.stats import LEVEL, mcnemar_exact, percentile_interval, resample_cells
+from runcard.table import PredictionTable, reorder_classes
+
+COMPARED = ("accuracy", "macro_f1")
+#: Bootstrap confusion matrices built at once are capped at this many cells (memory bound).
+BATCH_CELLS = 20_000_000
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """B versus A on paired rows; ``difference`` is B minus A."""
+
+    n: int
+    classes: tuple[Any, ...]
+    paired_by: str
+    names: tuple[str, str]
+    scores: dict[str, tuple[float, float]]
+    difference: dict[str, float]
+    ci95: dict[str, tuple[float, float]]
+    only_a_correct: int
+    only_b_correct: int
+    p_value: float
+    settings: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready comparison (docs/evaluation.md, "compare")."""
+        return {
+            "n": self.n,
+            "classes": list(self.classes),
+            "paired_by": self.paired_by,
+            "a": {"source": self.names[0], **{k: v[0] for k, v in self.scores.items()}},
+            "b": {"source": self.names[1], **{k: v[1] for k, v in self.scores.items()}},
+            "difference": {k: {"b_minus_a": self.difference[k], "ci95": list(self.ci95[k])} for k in COMPARED},
+            "mcnemar": {"only_a_correct": self.only_a_correct, "only_b_correct": self.only_b_correct,
+                        "p_value": self.p_value},
+            "settings": dict(self.settings),
+        }
+
+
+def pair_tables(a: PredictionTable, b: PredictionTable) -> tuple[PredictionTable, PredictionTable, str]:
+    """Align ``b`` to ``a`` row by row (by id, else by row order) and check labels agree."""
+    b = reorder_classes(b, a.classes)
+    if a.ids is not None and b.ids is not None:
+        position = {v: i for i, v in enumerate(b.ids.tolist())}
+        only_a = [v for v in a.ids.tolist() if v not in position]
+        if only_a or a.n != b.n:
+            only_b = sorted(set(position) - set(a.ids.tolist()))
+            raise InputError(
+                f"{a.name} and {b.name} hold different ids ({len(only_a)} only in the first, e.g. "
+                f"{only_a[:3]}; {len(only_b)} only in the second, e.g. {only_b[:3]}); "
+                "a paired comparison needs the same examples in both."
+            )
+        b = b.take(np.array([position[v] for v in a.ids.tolist()]))
+        paired_by = "id"
+    elif a.ids is None and b.ids is None:
+        if a.n != b.n:
+            raise InputError(f"{a.name} has {a.n} rows and {b.name} has {b.n}, and neither has an id column "
+                             "to pair them by; add ids or compare the same rows.")
+        paired_by = "row order"
+    else:
+        raise InputError(f"only one of {a.name} and {b.name} has an id column; give both ids (or neither, "
+                         "with the rows in the same order).")
+    mismatch = np.flatnonzero(a.y_true != b.y_true)
+    if len(mismatch):
+        i = int(mismatch[0])
+        where = f"id {a.ids[i]!r}" if paired_by == "id" else f"row {i + 1}"
+        raise InputError(
+            f"{where}: label {a.classes[a.y_true[i]]!r} in {a.name} but {a.classes[b.y_true[i]]!r} in "
+            f"{b.name} ({len(mismatch)} rows disagree); both files must carry the same true labels."
+        )
+    return a, b, paired_by
+
+
+def compare_tables(a: PredictionTable, b: PredictionTable, *, n_boot: int = 1000, seed: int = 0) -> Comparison:
+    """Paired difference (B - A) in accuracy and macro-F1 with bootstrap CIs, and McNemar's test."""
+    a, b, paired_by = pair_tables(a, b)
+    k = a.n_classes
+    y, pa, pb = a.y_true, a.probs.argmax(axis=1), b.probs.argmax(axis=1)
+    point_a = summary_scores(confusion_matrix(y, pa, k))
+    point_b = summary_scores(confusion_matrix(y, pb, k))
+    cells, counts = np.unique((y * k + pa) * k + pb, return_counts=True)
+    diffs = _bootstrap_differences(cells, counts, k, n_boot, np.random.default_rng(seed))
+    right_a, right_b = pa == y, pb == y
+    only_a = int(np.count_nonzero(right_a & ~right_b))
+    only_b = int(np.count_nonzero(right_b & ~right_a))
+    return Comparison(
+        n=a.n,
+        classes=a.classes,
+        paired_by=paired_by,
+        names=(a.name, b.name),
+        scores={key: (float(point_a[key]), float(point_b[key])) for key in COMPARED},
+        difference={key: float(point_b[key] - point_a[key]) for key in COMPARED},
+        ci95={key: tuple(float(v) for v in percentile_interval(diffs[key])) for key in COMPARED},
+        only_a_correct=only_a,
+        only_b_correct=only_b,
+        p_value=mcnemar_exact(only_a, only_b),
+        settings={"ci": "paired cell-multinomial bootstrap, percentile", "n_boot": n_boot, "seed": seed,
+                  "level": LEVEL, "test": "exact McNemar (two-sided binomial on discordant pairs)"},
+    )
+
+
+def _bootstrap_differences(
+    cells: np.ndarray, counts: np.ndarray, k: int, n_boot: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """B - A scores over ``n_boot`` joint resamples of the occupied (true, A, B) cells."""
+    draws = resample_cells(counts, n_boot, rng)  # (n_boot, cells)
+    true, rest = np.divmod(cells, k * k)
+    pred_a, pred_b = np.divmod(rest, k)
+    out = {key: np.empty(n_boot) for key in COMPARED}
+    batch = max(1, BATCH_CELLS // (k * k))
+    for start in range(0, n_boot, batch):
+        chunk = draws[start : start + batch]
+        m = len(chunk)
+        offsets = (np.arange(m) * k * k)[:, None]
+        scores = []
+        for pred in (pred_a, pred_b):
+            flat = (offsets + true * k + pred).reshape(-1)
+            cms = np.bincount(flat, weights=chunk.reshape(-1), minlength=m * k * k).reshape(m, k, k)
+            scores.append(summary_scores(cms))
+        for key in COMPARED:
+            out[key][start : start + m] = scores[1][key] - scores[0][key]
+    return out

@@ -1,0 +1,328 @@
+"""`evaluate`: the whole metric suite on one prediction table, with confidence intervals.
+
+The matrix of probabilities is read in full only a few times: the validity check (row sums and
+minimum), one argmax, one gather of the true class's probability and one dot product (Brier);
+the misclassified rows are read once more for their confidence and the true class's rank. Every
+count-based score comes from the one confusion matrix; the confidence intervals resample that
+matrix's cells (`runcard.stats`), so their cost does not grow with the row count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from runcard._version import __version__
+from runcard.checks import as_matrix, check_probabilities, encode_labels
+from runcard.errors import InputError
+from runcard.metrics.calibration_error import Bins, check_bins, equal_mass_bins, equal_width_bins
+from runcard.metrics.classification import (
+    confusion_matrix,
+    most_confused_pairs,
+    per_class_scores,
+    summary_scores,
+    undefined_scores,
+)
+from runcard.metrics.divergence import js_divergence_rows, kl_rows
+from runcard.metrics.probabilistic import (
+    EPS,
+    brier_from_true_prob,
+    log_loss_from_true_prob,
+    row_statistics,
+    top_k_from_rank,
+)
+from runcard.stats import LEVEL, percentile_interval, resample_cells
+from runcard.table import PredictionTable, check_targets
+
+#: Scores that get a bootstrap interval under ``ci95``.
+CI_KEYS: tuple[str, ...] = (
+    "accuracy",
+    "balanced_accuracy",
+    "macro_precision",
+    "macro_recall",
+    "macro_f1",
+    "weighted_f1",
+    "cohen_kappa",
+    "mcc",
+)
+#: Top-k accuracies reported when there are more than k classes.
+TOP_KS: tuple[int, ...] = (2, 3)
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """Every metric of one prediction table. `to_dict` gives the documented JSON (docs/evaluation.md)."""
+
+    n: int
+    classes: tuple[Any, ...]
+    confusion: np.ndarray
+    scores: dict[str, float]
+    per_class: dict[str, np.ndarray]
+    top_k: dict[int, float]
+    nll: float
+    brier: float
+    reliability: Bins
+    adaptive_reliability: Bins
+    ci95: dict[str, tuple[float, float]] | None
+    per_class_f1_ci95: np.ndarray | None
+    soft: dict[str, float] | None
+    warnings: tuple[dict[str, Any], ...]
+    settings: dict[str, Any]
+
+    @property
+    def accuracy(self) -> float:
+        return self.scores["accuracy"]
+
+    @property
+    def macro_f1(self) -> float:
+        return self.scores["macro_f1"]
+
+    @property
+    def ece(self) -> float:
+        return self.reliability.ece()
+
+    @property
+    def mce(self) -> float:
+        return self.reliability.mce()
+
+    @property
+    def adaptive_ece(self) -> float:
+        return self.adaptive_reliability.ece()
+
+    def most_confused(self, top: int = 10) -> list[dict[str, Any]]:
+        """Class pairs ranked by confusions in both directions."""
+        return [
+            {"a": _plain(self.classes[a]), "b": _plain(self.classes[b]), "a_as_b": ab, "b_as_a": ba, "total": ab + ba}
+            for a, b, ab, ba in most_confused_pairs(self.confusion, top)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The evaluation as JSON-ready Python values (NaN becomes None)."""
+        names = [str(c) for c in self.classes]
+        per_class = {}
+        for i, name in enumerate(names):
+            entry: dict[str, Any] = {
+                key: _num(self.per_class[key][i]) for key in ("precision", "recall", "f1", "support", "predicted")
+            }
+            if self.per_class_f1_ci95 is not None:
+                entry["f1_ci95"] = [_num(v) for v in self.per_class_f1_ci95[i]]
+            per_class[name] = entry
+        out: dict[str, Any] = {"n": self.n, "classes": [_plain(c) for c in self.classes]}
+        out.update({key: _num(v) for key, v in self.scores.items()})
+        out.update(
+            per_class=per_class,
+            confusion_matrix=self.confusion.tolist(),
+            top_k_accuracy={str(k): v for k, v in self.top_k.items()},
+            most_confused=self.most_confused(),
+            true_distribution=dict(zip(names, self.per_class["support"].tolist())),
+            pred_distribution=dict(zip(names, self.per_class["predicted"].tolist())),
+            nll=self.nll,
+            brier=self.brier,
+            ece=self.ece,
+            mce=self.mce,
+            adaptive_ece=self.adaptive_ece,
+            reliability=_bins_dict(self.reliability),
+            adaptive_reliability=_bins_dict(self.adaptive_reliability),
+            ci95=None if self.ci95 is None else {k: [lo, hi] for k, (lo, hi) in self.ci95.items()},
+        )
+        if self.soft is not None:
+            out.update(self.soft)
+        out["warnings"] = [dict(w) for w in self.warnings]
+        out["settings"] = dict(self.settings)
+        return out
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _num(value: Any) -> Any:
+    value = _plain(value)
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def _bins_dict(bins: Bins) -> list[dict[str, Any]]:
+    conf, acc = bins.mean_confidence, bins.accuracy
+    return [
+        {
+            "lower": _num(bins.lower[i]),
+            "upper": _num(bins.upper[i]),
+            "count": int(bins.count[i]),
+            "confidence": _num(conf[i]),
+            "accuracy": _num(acc[i]),
+        }
+        for i in range(len(bins.count))
+    ]
+
+
+def evaluate(
+    y_true: Any,
+    y_prob: Any,
+    *,
+    classes: Any = None,
+    bins: int = 15,
+    ci: bool = True,
+    n_boot: int = 1000,
+    seed: int = 0,
+    y_target: Any = None,
+    renormalize: bool = False,
+) -> Evaluation:
+    """Score predicted probabilities against true labels, exactly, with 95 % intervals.
+
+    Args:
+        y_true: ``(N,)`` labels: class codes ``0..K-1`` when ``classes`` is None, else values of ``classes``.
+        y_prob: ``(N, K)`` probabilities, rows summing to 1 (within 1e-3).
+        classes: class of each ``y_prob`` column, in order.
+        bins: equal-width (ECE/MCE) and equal-mass (adaptive ECE) bin count.
+        ci: compute bootstrap intervals (``n_boot`` cell-multinomial resamples, ``seed``).
+        y_target: optional ``(N, K)`` soft-label distributions: adds KL, JS and agreement scores.
+        renormalize: divide each probability row by its sum instead of rejecting it.
+
+    >>> ev = evaluate([0, 1, 1], [[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]], ci=False)
+    >>> round(ev.accuracy, 4), ev.confusion.tolist()
+    (0.6667, [[1, 0], [1, 1]])
+    """
+    bins, n_boot, seed = _check_options(bins, ci, n_boot, seed)
+    probs = check_probabilities(as_matrix(y_prob, "y_prob"), renormalize=renormalize)
+    codes, class_list = encode_labels(y_true, classes, probs.shape[1])
+    if len(codes) != len(probs):
+        raise InputError(f"y_true has {len(codes)} labels but y_prob has {len(probs)} rows.")
+    targets = None if y_target is None else check_targets(y_target, *probs.shape)
+    return _evaluate(codes, probs, tuple(class_list), targets, bins, ci, n_boot, seed, ())
+
+
+def evaluate_table(
+    table: PredictionTable, *, bins: int = 15, ci: bool = True, n_boot: int = 1000, seed: int = 0
+) -> Evaluation:
+    """`evaluate` on a loaded `PredictionTable` (its soft targets included)."""
+    bins, n_boot, seed = _check_options(bins, ci, n_boot, seed)
+    extra = [{"code": "load_note", "message": f"{table.name}: {note}"} for note in table.notes]
+    if table.pred is not None:
+        differs = int(np.count_nonzero(table.pred != table.probs.argmax(axis=1)))
+        if differs:
+            extra.append({
+                "code": "pred_column_differs",
+                "message": f"{table.name}: the pred column differs from the argmax of the probabilities "
+                f"in {differs} of {table.n} rows; every metric here scores the argmax.",
+            })
+    return _evaluate(table.y_true, table.probs, table.classes, table.targets, bins, ci, n_boot, seed, tuple(extra))
+
+
+def _check_options(bins: Any, ci: bool, n_boot: Any, seed: Any) -> tuple[int, int, int]:
+    bins = check_bins(bins)
+    if ci and (isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1):
+        raise InputError(f"n_boot: expected a whole number >= 1, got {n_boot!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed: expected a whole number >= 0, got {seed!r}.")
+    return bins, int(n_boot), int(seed)
+
+
+def _evaluate(
+    codes: np.ndarray,
+    probs: np.ndarray,
+    classes: tuple[Any, ...],
+    targets: np.ndarray | None,
+    bins: int,
+    ci: bool,
+    n_boot: int,
+    seed: int,
+    extra_warnings: tuple[dict[str, Any], ...],
+) -> Evaluation:
+    k = probs.shape[1]
+    rows = row_statistics(probs, codes)
+    cm = confusion_matrix(codes, rows.pred, k)
+    ci95, f1_ci = _intervals(cm, n_boot, seed) if ci else (None, None)
+    return Evaluation(
+        n=len(codes),
+        classes=classes,
+        confusion=cm,
+        scores={key: float(v) for key, v in summary_scores(cm).items()},
+        per_class=per_class_scores(cm),
+        top_k={top: top_k_from_rank(rows.rank, top) for top in TOP_KS if top < k},
+        nll=log_loss_from_true_prob(rows.p_true),
+        brier=brier_from_true_prob(probs, rows.p_true),
+        reliability=equal_width_bins(rows.confidence, rows.correct, bins),
+        adaptive_reliability=equal_mass_bins(rows.confidence, rows.correct, bins),
+        ci95=ci95,
+        per_class_f1_ci95=f1_ci,
+        soft=None if targets is None else _soft_scores(targets, probs, rows.pred),
+        warnings=tuple(_undefined_warnings(cm, classes)) + extra_warnings,
+        settings=_settings(bins, ci, n_boot, seed),
+    )
+
+
+def _intervals(cm: np.ndarray, n_boot: int, seed: int) -> tuple[dict[str, tuple[float, float]], np.ndarray]:
+    boots = resample_cells(cm, n_boot, np.random.default_rng(seed))
+    scores = summary_scores(boots)
+    ci95 = {}
+    for key in CI_KEYS:
+        lo, hi = percentile_interval(scores[key])
+        ci95[key] = (float(lo), float(hi))
+    f1 = percentile_interval(per_class_scores(boots)["f1"])  # (2, K)
+    return ci95, f1.T
+
+
+def _soft_scores(targets: np.ndarray, probs: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    js = js_divergence_rows(targets, probs)
+    rank = row_statistics(probs, targets.argmax(axis=1), pred).rank
+    out = {
+        "kl": float(kl_rows(targets, probs).mean()),
+        "js": float(js.mean()),
+        "js_divergence": float(js.mean()),
+        "js_distance": float(np.sqrt(js).mean()),
+        "target_top1": top_k_from_rank(rank, 1),
+    }
+    if probs.shape[1] > 3:
+        out["target_top3"] = top_k_from_rank(rank, 3)
+    return out
+
+
+def _undefined_warnings(cm: np.ndarray, classes: tuple[Any, ...]) -> list[dict[str, Any]]:
+    undefined = undefined_scores(cm)
+    out: list[dict[str, Any]] = []
+    for i in undefined["f1"]:
+        out.append({
+            "code": "undefined_f1", "class": _plain(classes[i]),
+            "message": f"class {classes[i]!r} is neither true nor predicted in any row: its precision, "
+            "recall and F1 are undefined, reported as 0.0, and still counted in the macro averages.",
+        })
+    for i in undefined["recall"]:
+        if i in undefined["f1"]:
+            continue
+        out.append({
+            "code": "undefined_recall", "class": _plain(classes[i]),
+            "message": f"class {classes[i]!r} has no true examples: its recall is undefined, reported as 0.0 "
+            "(balanced_accuracy leaves it out, as scikit-learn does).",
+        })
+    for i in undefined["precision"]:
+        if i in undefined["f1"]:
+            continue
+        out.append({
+            "code": "undefined_precision", "class": _plain(classes[i]),
+            "message": f"class {classes[i]!r} is never predicted: its precision is undefined, reported as 0.0.",
+        })
+    for key in ("cohen_kappa", "mcc"):
+        if undefined[key]:
+            out.append({
+                "code": f"undefined_{key}",
+                "message": f"{key} is undefined (all true labels or all predictions are one class); reported as 0.0.",
+            })
+    return out
+
+
+def _settings(bins: int, ci: bool, n_boot: int, seed: int) -> dict[str, Any]:
+    ci_part = f"cell-multinomial-percentile,n_boot={n_boot},seed={seed},level={LEVEL}" if ci else "off"
+    return {
+        "bins": bins,
+        "ece": "top-label, equal-width bins (i/B,(i+1)/B], L1, weighted by bin size",
+        "adaptive_ece": "top-label, equal-mass bins (numpy.array_split sizes, ties kept together)",
+        "nll": f"natural log, probabilities clipped to [{EPS:.3g}, 1-{EPS:.3g}]",
+        "top_k_ties": "lower class index ranks first (top-1 = accuracy)",
+        "ci": {"method": "cell-multinomial bootstrap, percentile", "n_boot": n_boot, "seed": seed, "level": LEVEL}
+        if ci else None,
+        "signature": f"runcard {__version__}|bins={bins}|ci={ci_part}",
+    }

@@ -1,0 +1,87 @@
+"""Paired comparison of two prediction tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from runcard import compare_predictions, table_from_arrays
+from runcard.errors import InputError
+from tests.conftest import random_probs
+
+
+def two_systems(rng: np.random.Generator, n: int = 800, k: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y = rng.integers(0, k, n)
+    pa = random_probs(rng, n, k)
+    pb = pa.copy()
+    better = rng.random(n) < 0.3  # B fixes some rows
+    pb[better] = 0.01
+    pb[better, y[better]] = 1.0
+    pb /= pb.sum(axis=1, keepdims=True)
+    return y, pa, pb
+
+
+def test_difference_and_mcnemar_counts(rng: np.random.Generator) -> None:
+    y, pa, pb = two_systems(rng)
+    ids = np.array([f"x{i}" for i in range(len(y))])
+    a = table_from_arrays(y, pa, ids=ids)
+    b = table_from_arrays(y, pb, ids=ids)
+    cmp = compare_predictions(a, b)
+    acc_a = skm.accuracy_score(y, pa.argmax(1))
+    acc_b = skm.accuracy_score(y, pb.argmax(1))
+    assert cmp.difference["accuracy"] == pytest.approx(acc_b - acc_a)
+    f1_a = skm.f1_score(y, pa.argmax(1), average="macro", labels=range(4), zero_division=0)
+    f1_b = skm.f1_score(y, pb.argmax(1), average="macro", labels=range(4), zero_division=0)
+    assert cmp.difference["macro_f1"] == pytest.approx(f1_b - f1_a)
+    right_a, right_b = pa.argmax(1) == y, pb.argmax(1) == y
+    assert cmp.only_a_correct == int((right_a & ~right_b).sum())
+    assert cmp.only_b_correct == int((right_b & ~right_a).sum())
+    lo, hi = cmp.ci95["accuracy"]
+    assert lo <= cmp.difference["accuracy"] <= hi
+    assert cmp.p_value < 1e-6 and lo > 0
+    assert cmp.paired_by == "id"
+
+
+def test_paired_ci_matches_a_row_bootstrap(rng: np.random.Generator) -> None:
+    y, pa, pb = two_systems(rng, n=500)
+    cmp = compare_predictions(table_from_arrays(y, pa), table_from_arrays(y, pb), n_boot=4000, seed=3)
+    right_a, right_b = pa.argmax(1) == y, pb.argmax(1) == y
+    rows = np.random.default_rng(9).integers(0, len(y), size=(4000, len(y)))
+    diffs = right_b[rows].mean(axis=1) - right_a[rows].mean(axis=1)
+    ref_lo, ref_hi = np.percentile(diffs, [2.5, 97.5])
+    lo, hi = cmp.ci95["accuracy"]
+    width = ref_hi - ref_lo
+    assert lo == pytest.approx(ref_lo, abs=0.08 * width)
+    assert hi == pytest.approx(ref_hi, abs=0.08 * width)
+
+
+def test_rows_are_paired_by_id_not_position(rng: np.random.Generator) -> None:
+    y, pa, pb = two_systems(rng, n=300)
+    ids = np.array([f"r{i}" for i in range(300)])
+    order = rng.permutation(300)
+    shuffled = compare_predictions(table_from_arrays(y, pa, ids=ids), table_from_arrays(y[order], pb[order], ids=ids[order]))
+    aligned = compare_predictions(table_from_arrays(y, pa, ids=ids), table_from_arrays(y, pb, ids=ids))
+    assert shuffled.difference == aligned.difference
+    assert shuffled.ci95 == aligned.ci95
+
+
+def test_identical_systems_have_p_one(rng: np.random.Generator) -> None:
+    y, pa, _ = two_systems(rng, n=100)
+    cmp = compare_predictions(table_from_arrays(y, pa), table_from_arrays(y, pa))
+    assert cmp.p_value == 1.0 and cmp.difference["accuracy"] == 0.0 and cmp.ci95["accuracy"] == (0.0, 0.0)
+
+
+def test_mismatches_are_errors(rng: np.random.Generator) -> None:
+    y, pa, pb = two_systems(rng, n=50)
+    ids = np.array([f"r{i}" for i in range(50)])
+    other_ids = ids.copy()
+    other_ids[0] = "zzz"
+    with pytest.raises(InputError, match="different ids"):
+        compare_predictions(table_from_arrays(y, pa, ids=ids), table_from_arrays(y, pb, ids=other_ids))
+    flipped = y.copy()
+    flipped[3] = (flipped[3] + 1) % 4
+    with pytest.raises(InputError, match="id 'r3': label"):
+        compare_predictions(table_from_arrays(y, pa, ids=ids), table_from_arrays(flipped, pb, ids=ids))
+    with pytest.raises(InputError, match="only one of"):
+        compare_predictions(table_from_arrays(y, pa, ids=ids), table_from_arrays(y, pb))
