@@ -9,6 +9,7 @@ softmax is invariant to the per-row constant that this loses).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -48,7 +49,7 @@ class TemperatureScaling:
         """Scaled logits."""
         return logits / self.temperature
 
-    def params(self) -> dict[str, object]:
+    def params(self) -> dict[str, Any]:
         return {"temperature": self.temperature}
 
 
@@ -64,7 +65,7 @@ class VectorScaling:
         """Scaled and shifted logits."""
         return logits * self.weights + self.bias
 
-    def params(self) -> dict[str, object]:
+    def params(self) -> dict[str, Any]:
         return {"weights": self.weights.tolist(), "bias": self.bias.tolist()}
 
 

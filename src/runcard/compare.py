@@ -81,7 +81,7 @@ def pair_tables(a: PredictionTable, b: PredictionTable) -> tuple[PredictionTable
     mismatch = np.flatnonzero(a.y_true != b.y_true)
     if len(mismatch):
         i = int(mismatch[0])
-        where = f"id {a.ids[i]!r}" if paired_by == "id" else f"row {i + 1}"
+        where = f"row {i + 1}" if a.ids is None else f"id {a.ids[i]!r}"
         raise InputError(
             f"{where}: label {a.classes[a.y_true[i]]!r} in {a.name} but {a.classes[b.y_true[i]]!r} in "
             f"{b.name} ({len(mismatch)} rows disagree); both files must carry the same true labels."
@@ -108,13 +108,18 @@ def compare_tables(a: PredictionTable, b: PredictionTable, *, n_boot: int = 1000
         names=(a.name, b.name),
         scores={key: (float(point_a[key]), float(point_b[key])) for key in COMPARED},
         difference={key: float(point_b[key] - point_a[key]) for key in COMPARED},
-        ci95={key: tuple(float(v) for v in percentile_interval(diffs[key])) for key in COMPARED},
+        ci95={key: _interval(diffs[key]) for key in COMPARED},
         only_a_correct=only_a,
         only_b_correct=only_b,
         p_value=mcnemar_exact(only_a, only_b),
         settings={"ci": "paired cell-multinomial bootstrap, percentile", "n_boot": n_boot, "seed": seed,
                   "level": LEVEL, "test": "exact McNemar (two-sided binomial on discordant pairs)"},
     )
+
+
+def _interval(samples: np.ndarray) -> tuple[float, float]:
+    lo, hi = percentile_interval(samples)
+    return float(lo), float(hi)
 
 
 def _bootstrap_differences(

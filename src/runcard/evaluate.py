@@ -281,30 +281,25 @@ def _soft_scores(targets: np.ndarray, probs: np.ndarray, pred: np.ndarray) -> di
     return out
 
 
+#: Why each per-class score is undefined, and what runcard reports instead.
+UNDEFINED_CLASS_MESSAGES = {
+    "f1": "class {name!r} is neither true nor predicted in any row: its precision, recall and F1 are "
+    "undefined, reported as 0.0, and still counted in the macro averages.",
+    "recall": "class {name!r} has no true examples: its recall is undefined, reported as 0.0 "
+    "(balanced_accuracy leaves it out, as scikit-learn does).",
+    "precision": "class {name!r} is never predicted: its precision is undefined, reported as 0.0.",
+}
+
+
 def _undefined_warnings(cm: np.ndarray, classes: tuple[Any, ...]) -> list[dict[str, Any]]:
     undefined = undefined_scores(cm)
     out: list[dict[str, Any]] = []
-    for i in undefined["f1"]:
-        out.append({
-            "code": "undefined_f1", "class": _plain(classes[i]),
-            "message": f"class {classes[i]!r} is neither true nor predicted in any row: its precision, "
-            "recall and F1 are undefined, reported as 0.0, and still counted in the macro averages.",
-        })
-    for i in undefined["recall"]:
-        if i in undefined["f1"]:
-            continue
-        out.append({
-            "code": "undefined_recall", "class": _plain(classes[i]),
-            "message": f"class {classes[i]!r} has no true examples: its recall is undefined, reported as 0.0 "
-            "(balanced_accuracy leaves it out, as scikit-learn does).",
-        })
-    for i in undefined["precision"]:
-        if i in undefined["f1"]:
-            continue
-        out.append({
-            "code": "undefined_precision", "class": _plain(classes[i]),
-            "message": f"class {classes[i]!r} is never predicted: its precision is undefined, reported as 0.0.",
-        })
+    for key, template in UNDEFINED_CLASS_MESSAGES.items():
+        for i in undefined[key]:
+            if key != "f1" and i in undefined["f1"]:
+                continue  # already said: neither true nor predicted
+            out.append({"code": f"undefined_{key}", "class": _plain(classes[i]),
+                        "message": template.format(name=_plain(classes[i]))})
     for key in ("cohen_kappa", "mcc"):
         if undefined[key]:
             out.append({

@@ -12,7 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from runcard.calibration import TemperatureScaling, VectorScaling, fit_temperature, fit_vector_scaling, softmax
+from runcard.calibration import (
+    TemperatureScaling,
+    VectorScaling,
+    fit_temperature,
+    fit_vector_scaling,
+    softmax,
+)
 from runcard.errors import InputError
 from runcard.evaluate import evaluate_table
 from runcard.table import PredictionTable, reorder_classes

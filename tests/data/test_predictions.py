@@ -48,7 +48,7 @@ def test_logit_columns_are_softmaxed(tmp_path: Path) -> None:
 def test_consistent_prob_and_logit_columns_are_accepted(tmp_path: Path) -> None:
     logits = np.array([[2.0, 0.0], [0.0, 1.0]])
     probs = softmax(logits.copy())
-    rows = "\n".join(f"{l},{float(p[0])!r},{float(p[1])!r},{z[0]},{z[1]}" for l, p, z in zip("ab", probs, logits))
+    rows = "\n".join(f"{lab},{float(p[0])!r},{float(p[1])!r},{z[0]},{z[1]}" for lab, p, z in zip("ab", probs, logits))
     path = write_csv(tmp_path / "both.csv", f"label,prob_a,prob_b,logit_a,logit_b\n{rows}\n")
     assert load_predictions(path).logits is not None
     bad = write_csv(tmp_path / "bad.csv", "label,prob_a,prob_b,logit_a,logit_b\na,0.5,0.5,2.0,0.0\n")
@@ -102,6 +102,7 @@ HEADER = "id,label,prob_a,prob_b\n"
         ("emptylabel.csv", HEADER + "1,,0.5,0.5\n", r"emptylabel.csv: row 1, column label: empty is not among"),
         ("noclass.csv", "label,prob_,prob_b\na,0.5,0.5\n", r"noclass.csv: column 'prob_' names no class"),
         ("p.txt", "label\n", r"p.txt: unknown file type '.txt'"),
+        ("one.csv", "label,prob_a\na,1.0\n", r"one.csv: only one class column \(prob_a\)"),
     ],
 )
 def test_bad_files_name_file_row_and_column(tmp_path: Path, name: str, content: str, message: str) -> None:

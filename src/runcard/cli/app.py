@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("runcard: interrupted\n")
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: say what happened, exit 1
+    except Exception as exc:
         if os.environ.get("RUNCARD_DEBUG") == "1":
             traceback.print_exc()
         sys.stderr.write(

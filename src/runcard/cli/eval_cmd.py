@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,7 +24,7 @@ EPILOG = (
 
 def eval_command(
     file: Annotated[Path, typer.Argument(help="Prediction file: CSV, Parquet or JSONL (docs/formats.md).", show_default=False)],
-    val: Annotated[Optional[Path], typer.Option("--val", help="Validation predictions, evaluated beside FILE.")] = None,
+    val: Annotated[Path | None, typer.Option("--val", help="Validation predictions, evaluated beside FILE.")] = None,
     bins: Bins = 15,
     ci: Annotated[bool, typer.Option("--ci/--no-ci", help="Compute bootstrap 95 % confidence intervals.")] = True,
     n_boot: NBoot = 1000,

@@ -141,7 +141,8 @@ def evaluation_report(evals: dict[str, Evaluation], sources: dict[str, str]) -> 
         warn = warnings_text(ev, split)
         if warn is not None:
             parts.append(warn)
-    parts.append(Text(f"signature: {next(iter(evals.values())).settings['signature']}", style="dim"))
+    signature = next(iter(evals.values())).settings["signature"]
+    parts.append(Text(f"signature: {signature}", style="dim", overflow="fold"))
     return Group(*parts)
 
 
@@ -154,8 +155,8 @@ def calibration_report(result: CalibrationResult, sources: dict[str, str]) -> Gr
         if getattr(result.scaler, "at_bound", False):
             line += " (at the search bound: the optimum lies outside [0.01, 100])"
     else:
-        line = f"vector scaling fitted on {sources['val']}: weights {['%.3f' % w for w in params['weights']]}, " \
-               f"bias {['%.3f' % b for b in params['bias']]}"
+        line = f"vector scaling fitted on {sources['val']}: weights {[f'{w:.3f}' for w in params['weights']]}, " \
+               f"bias {[f'{b:.3f}' for b in params['bias']]}"
     parts.append(Text(line, style="bold"))
     table = Table(title=f"Before → after calibration ({result.bins}-bin ECE)", title_justify="left")
     for name in ("split", "metric", "before", "after", "change"):

@@ -18,10 +18,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from runcard.calibration import softmax
 from runcard.checks import SUM_TOLERANCE, check_probabilities
 from runcard.data.atomic import atomic_path
 from runcard.errors import InputError, ProbabilityError
-from runcard.calibration import softmax
 from runcard.table import PredictionTable, find_duplicate
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -153,6 +153,9 @@ def _table_from_columns(table: pa.Table, where: str, renormalize: bool) -> Predi
             f"class, found columns {names[:12]}."
         )
     classes = _classes(where, prob_cols or logit_cols)
+    if len(classes) < 2:
+        raise InputError(f"{where}: only one class column ({(prob_cols or logit_cols)[0]}); a classifier's "
+                         "predictions need one prob_<class> column per class, at least two.")
     if prob_cols and logit_cols and _classes(where, logit_cols) != classes:
         raise InputError(f"{where}: prob_ columns name classes {classes} but logit_ columns name "
                          f"{_classes(where, logit_cols)}; they must match, in the same order.")

@@ -80,9 +80,9 @@ def _rank_in_rows(rows: np.ndarray, value: np.ndarray, column: np.ndarray) -> np
     count_dtype = np.uint8 if k < 256 else np.int64
     ones = np.ones(k, dtype=count_dtype)
     target = value[:, None]
-    rank = ((rows > target).view(np.uint8).astype(count_dtype, copy=False) @ ones).astype(np.int64)
+    rank = np.dot((rows > target).view(np.uint8).astype(count_dtype, copy=False), ones).astype(np.int64)
     equal = rows == target
-    ties = np.flatnonzero(equal.view(np.uint8).astype(count_dtype, copy=False) @ ones > 1)
+    ties = np.flatnonzero(np.dot(equal.view(np.uint8).astype(count_dtype, copy=False), ones) > 1)
     if len(ties):
         lower = np.arange(k)[None, :] < column[ties][:, None]
         rank[ties] += (equal[ties] & lower).sum(axis=1)
