@@ -27,9 +27,14 @@ demo: $(VENV)/.installed-core
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
-## bench: the evaluation benchmark (1,000,000 rows x 10 classes) against scikit-learn and the floor.
-bench: $(VENV)/.installed-test
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	touch $@
+
+## bench: evaluation (1,000,000 rows x 10 classes) against scikit-learn and the floor; store writes against MLflow.
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/bench_eval.py
+	$(BIN)/python bench/bench_store.py
 
 ## examples: regenerate the committed example prediction files (needs scikit-learn).
 examples: $(VENV)/.installed-test

@@ -13,21 +13,32 @@ from runcard.data.predictions import load_predictions, write_predictions
 from runcard.errors import InputError, RunCardError
 from runcard.evaluate import Evaluation, evaluate, evaluate_table
 from runcard.posthoc import CalibrationResult
+from runcard.runs import delete_run, get_run, list_runs, load_checkpoint
+from runcard.store import Run, open_store
 from runcard.table import PredictionTable, table_from_arrays
+from runcard.tracking import ActiveRun, start_run
 
 __all__ = [
+    "ActiveRun",
     "CalibrationResult",
     "Comparison",
     "Evaluation",
     "InputError",
     "PredictionTable",
+    "Run",
     "RunCardError",
     "__version__",
     "calibrate",
     "compare_predictions",
+    "delete_run",
     "evaluate",
     "evaluate_table",
+    "get_run",
+    "list_runs",
+    "load_checkpoint",
     "load_predictions",
+    "open_store",
+    "start_run",
     "table_from_arrays",
     "write_predictions",
 ]

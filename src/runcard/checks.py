@@ -107,8 +107,9 @@ def encode_labels(y_true: Any, classes: Sequence[Any] | None, n_classes: int, *,
     """Map labels to class codes ``0..K-1`` in ``classes`` order.
 
     With ``classes=None`` the labels must already be integer codes in ``[0, K)`` and the classes
-    become ``[0, ..., K-1]``. Otherwise each label is looked up by value in ``classes``; a label
-    that is not there is an error naming the first such row (never a silent index).
+    become ``[0, ..., K-1]``. Integer labels with classes that are all names (no integers) are
+    positions in ``classes``. Otherwise each label is looked up by value in ``classes``; a label
+    that is not there is an error naming the first such row.
     """
     labels = np.asarray(y_true)
     if labels.ndim != 1:
@@ -134,8 +135,10 @@ def encode_labels(y_true: Any, classes: Sequence[Any] | None, n_classes: int, *,
     if len(set(classes)) != len(classes):
         dup = next(c for c in classes if classes.count(c) > 1)
         raise InputError(f"classes: {dup!r} appears more than once; class names must be unique.")
-    if classes == list(range(n_classes)) and labels.dtype.kind in "iu":
-        return encode_labels(labels, None, n_classes, name=name)
+    integer_classes = any(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in classes)
+    if labels.dtype.kind in "iu" and (classes == list(range(n_classes)) or not integer_classes):
+        # Integer labels with named classes can only be positions in ``classes``: use them as codes.
+        return encode_labels(labels, None, n_classes, name=name)[0], classes
     uniques, inverse = np.unique(labels, return_inverse=True)
     lookup = {c: i for i, c in enumerate(classes)}
     mapped = np.empty(len(uniques), dtype=np.int64)

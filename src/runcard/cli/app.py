@@ -13,7 +13,7 @@ import traceback
 import typer
 
 from runcard._version import __version__
-from runcard.cli import calibrate_cmd, compare_cmd, eval_cmd
+from runcard.cli import calibrate_cmd, compare_cmd, eval_cmd, import_cmd, runs_cmd
 from runcard.errors import InputError, RunCardError
 
 app = typer.Typer(
@@ -27,6 +27,10 @@ app = typer.Typer(
 app.command("eval", epilog=eval_cmd.EPILOG)(eval_cmd.eval_command)
 app.command("calibrate", epilog=calibrate_cmd.EPILOG)(calibrate_cmd.calibrate_command)
 app.command("compare", epilog=compare_cmd.EPILOG)(compare_cmd.compare_command)
+app.command("runs", epilog=runs_cmd.RUNS_EPILOG)(runs_cmd.runs_command)
+app.command("show", epilog=runs_cmd.SHOW_EPILOG)(runs_cmd.show_command)
+app.command("rm", epilog=runs_cmd.RM_EPILOG)(runs_cmd.rm_command)
+app.command("import", epilog=import_cmd.EPILOG)(import_cmd.import_command)
 
 
 def _version(value: bool) -> None:

@@ -21,3 +21,9 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on s
 def print_json(payload: Any) -> None:
     """Write one JSON object to stdout (NaN is never emitted: it is not JSON)."""
     sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False) + "\n")
+
+StoreUrl = Annotated[
+    str | None,
+    typer.Option("--store", envvar="RUNCARD_STORE", show_envvar=True,
+                 help="Store URL (default sqlite:///.runcard/runcard.db)."),
+]

@@ -265,14 +265,9 @@ def _check_agree(where: str, given: np.ndarray, from_logits: np.ndarray, columns
         )
 
 
-def write_predictions(table: PredictionTable, path: str | Path) -> Path:
-    """Write ``table`` in the format named by ``path``'s extension, atomically.
-
-    Writes ``id`` (if any), ``label``, ``prob_<class>``, ``logit_<class>`` (if any),
-    ``target_<class>`` (if any), ``pred`` (if any) and ``text`` (if any).
-    """
-    path = Path(path)
-    fmt = file_format(path)
+def prediction_columns(table: PredictionTable) -> pa.Table:
+    """The table as Arrow columns in the file format: ``id`` (if any), ``label``, ``prob_<class>``,
+    ``logit_<class>`` (if any), ``target_<class>`` (if any), ``pred`` (if any), ``text`` (if any)."""
     names = [str(c) for c in table.classes]
     columns: dict[str, Any] = {}
     if table.ids is not None:
@@ -286,7 +281,14 @@ def write_predictions(table: PredictionTable, path: str | Path) -> Path:
         columns["pred"] = [names[i] for i in table.pred]
     if table.texts is not None:
         columns["text"] = [None if v is None else str(v) for v in table.texts]
-    arrow = pa.table(columns)
+    return pa.table(columns)
+
+
+def write_predictions(table: PredictionTable, path: str | Path) -> Path:
+    """Write ``table`` in the format named by ``path``'s extension, atomically (`prediction_columns`)."""
+    path = Path(path)
+    fmt = file_format(path)
+    arrow = prediction_columns(table)
     with atomic_path(path) as tmp:
         if fmt == "csv":
             pacsv.write_csv(arrow, tmp)

@@ -1,0 +1,99 @@
+"""Terminal rendering of stored runs."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from runcard.store import Run
+
+STATUS_STYLE = {"running": "cyan", "finished": "green", "failed": "red", "crashed": "bold red"}
+
+
+def _when(ts: float | None) -> str:
+    return "—" if ts is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def _duration(run: Run) -> str:
+    end = run.ended_at if run.ended_at is not None else (time.time() if run.status == "running" else None)
+    if end is None:
+        return "—"
+    seconds = max(0.0, end - run.created_at)
+    return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.1f}m" if seconds < 7200 else f"{seconds / 3600:.1f}h"
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def runs_table(runs: list[Run]) -> Table:
+    """One line per run."""
+    table = Table(title=f"{len(runs)} runs", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("project/name", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("started", no_wrap=True)
+    table.add_column("took", no_wrap=True, justify="right")
+    table.add_column("latest metrics", overflow="fold")
+    for run in runs:
+        shown = "\n".join(f"{k}={v:.4g}" for k, v in list(run.summary.items())[:2])
+        more = len(run.summary) - 2
+        table.add_row(run.id, f"{run.project}/{run.name}", Text(run.status, style=STATUS_STYLE.get(run.status, "")),
+                      _when(run.created_at)[5:], _duration(run), shown + (f"\n(+{more} more)" if more > 0 else ""))
+    return table
+
+
+def run_detail(run: Run) -> Group:
+    """Everything recorded about one run."""
+    parts: list[Any] = [
+        Text.assemble((f"run {run.id}", "bold"), f"  {run.project}/{run.name}  ",
+                      (run.status, STATUS_STYLE.get(run.status, ""))),
+        Text(f"started {_when(run.created_at)}, ended {_when(run.ended_at)}, duration {_duration(run)}"
+             + (f", host {run.host} pid {run.pid}" if run.host else "")
+             + (f", imported from {run.source}" if run.source else ""), style="dim"),
+    ]
+    if run.tags:
+        parts.append(Text("tags: " + ", ".join(f"{k}={v}" for k, v in run.tags.items())))
+    parts.append(Text("config:", style="bold"))
+    parts.append(Text(json.dumps(run.config, indent=2, sort_keys=True) if run.config else "  (none)"))
+    if run.summary:
+        table = Table(title="Latest metric values", title_justify="left")
+        table.add_column("key")
+        table.add_column("value", justify="right")
+        for key, value in sorted(run.summary.items()):
+            table.add_row(key, f"{value:.6g}")
+        parts.append(table)
+    if run.stages:
+        table = Table(title="Stages (wall time)", title_justify="left")
+        table.add_column("stage")
+        table.add_column("seconds", justify="right")
+        table.add_column("share", justify="right")
+        total = sum(run.stages.values()) or 1.0
+        for name, seconds in run.stages.items():
+            table.add_row(name, f"{seconds:.2f}", f"{seconds / total:.0%}")
+        parts.append(table)
+    if run.artifacts:
+        table = Table(title="Artifacts", title_justify="left")
+        for name in ("name", "kind", "sha256", "size", "detail"):
+            table.add_column(name, no_wrap=name == "sha256")
+        for art in run.artifacts:
+            detail = ""
+            if art.kind == "predictions":
+                detail = f"split {art.meta.get('split')}, {art.meta.get('n')} rows"
+                if art.meta.get("checkpoint"):
+                    detail += f", checkpoint {str(art.meta['checkpoint'])[:12]}"
+            table.add_row(art.name, art.kind, art.sha256[:16], _size(art.size), detail)
+        parts.append(table)
+    if run.error:
+        parts.append(Text("error:", style="bold red"))
+        parts.append(Text(run.error.rstrip()[-3000:], style="red"))
+    return Group(*parts)

@@ -1,0 +1,64 @@
+"""`runcard runs`, `runcard show`, `runcard rm`: read and remove stored runs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from runcard.cli.options import AsJson, StoreUrl, print_json
+from runcard.cli.render import print_group
+from runcard.cli.render_runs import run_detail, runs_table
+from runcard.runs import delete_run, get_run, list_runs
+
+RUNS_EPILOG = (
+    "Examples:\n\n"
+    "  runcard runs\n\n"
+    "  runcard runs --project agnews-actions --status crashed\n\n"
+    "  runcard runs --json --store postgresql+psycopg://me@db/runcard"
+)
+SHOW_EPILOG = "Examples:\n\n  runcard show 3fa9\n\n  runcard show 3fa9c1d2 --json"
+RM_EPILOG = "Examples:\n\n  runcard rm 3fa9"
+
+
+def runs_command(
+    project: Annotated[str | None, typer.Option("--project", help="Only runs of this project.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="Only runs with this status: "
+                                               "running, finished, failed, crashed.")] = None,
+    store: StoreUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """List runs, oldest first (runs whose process died show as crashed)."""
+    runs = list_runs(project, store, status=status)
+    if as_json:
+        print_json([r.to_dict() for r in runs])
+        return
+    if not runs:
+        Console(stderr=True).print("no runs" + (f" in project {project!r}" if project else "") +
+                                   (f" with status {status!r}" if status else ""))
+        return
+    Console().print(runs_table(runs))
+
+
+def show_command(
+    run: Annotated[str, typer.Argument(help="Run id or a unique prefix of one.", show_default=False)],
+    store: StoreUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show one run: status, config, summary metrics, stage timings, artifacts with hashes."""
+    found = get_run(run, store)
+    if as_json:
+        print_json(found.to_dict())
+        return
+    print_group(run_detail(found))
+
+
+def rm_command(
+    run: Annotated[str, typer.Argument(help="Run id or a unique prefix of one.", show_default=False)],
+    force: Annotated[bool, typer.Option("--force", help="Remove even if the run looks alive.")] = False,
+    store: StoreUrl = None,
+) -> None:
+    """Remove a run, its metrics and records, and artifact files no other run uses."""
+    removed = delete_run(run, store, force=force)
+    Console(stderr=True).print(f"removed run {removed.id} ({removed.project}/{removed.name})")

@@ -1,0 +1,62 @@
+"""Reading runs back: list, get, load a checkpoint, delete. Crashed owners are detected on read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runcard.errors import InputError
+from runcard.liveness import owner_alive, reconcile
+from runcard.store import Run, Store, open_store
+from runcard.store.model import STATUSES
+
+
+def list_runs(project: str | None = None, store: str | Store | None = None, *, status: str | None = None) -> list[Run]:
+    """Every run (of ``project``, with ``status``), oldest first; dead owners are marked crashed first."""
+    if status is not None and status not in STATUSES:
+        raise InputError(f"status {status!r}: expected one of {', '.join(STATUSES)}.")
+    opened = open_store(store)
+    runs = reconcile(opened, opened.list_runs(project=project))
+    return [r for r in runs if status is None or r.status == status]
+
+
+def get_run(id_or_prefix: str, store: str | Store | None = None) -> Run:
+    """The run whose id is (or starts with) ``id_or_prefix``."""
+    opened = open_store(store)
+    return reconcile(opened, [opened.get_run(id_or_prefix)])[0]
+
+
+def load_checkpoint(run_id: str, name: str | None = None, store: str | Store | None = None) -> Path:
+    """Path of a run's checkpoint (the latest, or the one called ``name``), after re-hashing it.
+
+    A missing file or a hash mismatch raises `runcard.store.ArtifactError` naming the run, the
+    path and the expected hash: a checkpoint is never silently replaced by anything else.
+    """
+    opened = open_store(store)
+    run = opened.get_run(run_id)
+    checkpoints = [a for a in run.artifacts if a.kind == "checkpoint"]
+    if not checkpoints:
+        raise InputError(f"run {run.id} has no checkpoint; log one with run.log_checkpoint(path).")
+    if name is not None:
+        matches = [a for a in checkpoints if a.name == name or a.sha256.startswith(name)]
+        if not matches:
+            names = sorted({a.name for a in checkpoints})
+            raise InputError(f"run {run.id} has no checkpoint named {name!r}; it has {names}.")
+        chosen = matches[-1]
+    else:
+        chosen = checkpoints[-1]
+    return opened.artifacts.verify(chosen.path, chosen.sha256, manifest=chosen.meta.get("manifest"),
+                                   owner=f"run {run.id} checkpoint {chosen.name!r}")
+
+
+def delete_run(id_or_prefix: str, store: str | Store | None = None, *, force: bool = False) -> Run:
+    """Remove a run and its records; artifact files no other run uses are deleted too."""
+    opened = open_store(store)
+    run = get_run(id_or_prefix, opened)
+    if run.status == "running" and not force:
+        host, pid, proc_start, heartbeat = opened.liveness_info(run.id)
+        if owner_alive(host, pid, proc_start, heartbeat) is not False:
+            raise InputError(f"run {run.id} is still running (pid {pid} on {host}); stop it first, or pass --force.")
+    for art in opened.delete_run(run.id):
+        if not opened.artifact_in_use(art.sha256):
+            opened.artifacts.remove(art.path)
+    return run

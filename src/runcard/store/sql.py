@@ -1,0 +1,366 @@
+"""The SQL backend: SQLite (embedded default) and PostgreSQL through the same SQLAlchemy Core code.
+
+SQLite runs in WAL mode with a 30 s busy timeout, and every write transaction starts with
+``BEGIN IMMEDIATE`` so concurrent writers queue instead of deadlocking; writes that still meet a
+locked database are retried. Migrations run under a lock (SQLite's write lock, a PostgreSQL
+advisory lock) so two processes opening a new store at once do not race.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, insert, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from runcard.errors import InputError, RunCardError
+from runcard.store import schema
+from runcard.store.artifacts import ArtifactStore
+from runcard.store.base import MetricPoint, NewRun
+from runcard.store.model import Artifact, Run
+
+T = TypeVar("T")
+#: Rows per INSERT when writing metric points.
+INSERT_BATCH = 5000
+#: Attempts for a write that meets a locked SQLite database (after its 30 s busy timeout).
+WRITE_ATTEMPTS = 8
+
+
+class StoreError(RunCardError):
+    """The store cannot be opened or used (unreachable server, newer schema, ...)."""
+
+
+class SqlStore:
+    """A `Store` over SQLAlchemy: ``sqlite:///path.db`` or ``postgresql+psycopg://...``."""
+
+    def __init__(self, url: str, artifact_root: str | Path, journal_dir: str | Path) -> None:
+        self.url = url
+        self.artifacts = ArtifactStore(artifact_root)
+        self.journal_dir = Path(journal_dir)
+        self.dialect = make_url(url).get_backend_name()
+        self.engine = _make_engine(url, self.dialect)
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        self._metrics_insert = (
+            f"INSERT INTO {schema.metrics.name} (run_id, seq, key, step, value, timestamp) "
+            f"VALUES ({', '.join([mark] * 6)}) ON CONFLICT DO NOTHING"
+        )
+        self._migrate()
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(runcard_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _retry(self, action: Callable[[], T]) -> T:
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return action()
+            except OperationalError as exc:
+                locked = "locked" in str(exc).lower() or "busy" in str(exc).lower()
+                if not locked or attempt == WRITE_ATTEMPTS - 1:
+                    raise
+                time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    def _migrate(self) -> None:
+        def run() -> None:
+            with self._write() as conn:
+                if self.dialect == "postgresql":
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+                schema.schema_version.create(conn, checkfirst=True)
+                current = conn.execute(select(schema.schema_version.c.version)).scalar()
+                current = 0 if current is None else int(current)
+                if current > schema.SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{_safe_url(self.url)}: the store has schema version {current}, newer than this "
+                        f"runcard understands ({schema.SCHEMA_VERSION}); upgrade runcard."
+                    )
+                for version in range(current, schema.SCHEMA_VERSION):
+                    schema.MIGRATIONS[version](conn)
+                if current == 0:
+                    conn.execute(insert(schema.schema_version).values(id=1, version=schema.SCHEMA_VERSION))
+                elif current < schema.SCHEMA_VERSION:
+                    conn.execute(update(schema.schema_version).values(version=schema.SCHEMA_VERSION))
+
+        try:
+            self._retry(run)
+        except OperationalError as exc:
+            raise StoreError(f"{_safe_url(self.url)}: cannot open the store ({exc.orig}).") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    def create_run(self, run: NewRun) -> None:
+        values = {
+            "id": run.id, "project": run.project, "name": run.name, "status": run.status,
+            "config": json.dumps(run.config, sort_keys=True), "tags": json.dumps(run.tags, sort_keys=True),
+            "created_at": run.created_at, "ended_at": run.ended_at, "heartbeat_at": run.created_at,
+            "host": run.host, "pid": run.pid, "proc_start": run.proc_start, "source": run.source,
+        }
+
+        def write() -> None:
+            with self._write() as conn:
+                conn.execute(insert(schema.runs).values(**values))
+
+        try:
+            self._retry(write)
+        except IntegrityError:
+            raise StoreError(f"run {run.id} (source {run.source}) already exists in the store.") from None
+
+    def set_status(self, run_id: str, status: str, *, error: str | None = None,
+                   ended_at: float | None = None, only_if: str | None = None) -> bool:
+        stmt = update(schema.runs).where(schema.runs.c.id == run_id)
+        if only_if is not None:
+            stmt = stmt.where(schema.runs.c.status == only_if)
+        stmt = stmt.values(status=status, error=error, ended_at=ended_at)
+
+        def write() -> bool:
+            with self._write() as conn:
+                return conn.execute(stmt).rowcount > 0
+
+        return self._retry(write)
+
+    def heartbeat(self, run_id: str, at: float) -> None:
+        def write() -> None:
+            with self._write() as conn:
+                conn.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(heartbeat_at=at))
+
+        self._retry(write)
+
+    def add_stage(self, run_id: str, name: str, seconds: float, started_at: float) -> None:
+        def write() -> None:
+            with self._write() as conn:
+                position = conn.execute(
+                    select(func.coalesce(func.max(schema.stages.c.position), -1) + 1)
+                    .where(schema.stages.c.run_id == run_id)
+                ).scalar_one()
+                conn.execute(insert(schema.stages).values(
+                    run_id=run_id, position=position, name=name, seconds=seconds, started_at=started_at))
+
+        self._retry(write)
+
+    def log_metrics(self, run_id: str, points: list[MetricPoint]) -> None:
+        """Insert points (ignoring ``seq`` already present) and move the summary forward."""
+        if not points:
+            return
+        rows = [(run_id, p.seq, p.key, p.step, None if p.value != p.value else p.value, p.timestamp) for p in points]
+        latest: dict[str, MetricPoint] = {}
+        for p in points:
+            best = latest.get(p.key)
+            if best is None or (p.step, p.seq) >= (best.step, best.seq):
+                latest[p.key] = p
+        summary_rows = [{"run_id": run_id, "key": k, "step": p.step, "seq": p.seq,
+                         "value": None if math.isnan(p.value) else p.value} for k, p in latest.items()]
+
+        def write() -> None:
+            with self._write() as conn:
+                for start in range(0, len(rows), INSERT_BATCH):
+                    # The DBAPI's executemany directly: SQLAlchemy's per-row parameter handling would
+                    # cost more than the database itself here.
+                    conn.exec_driver_sql(self._metrics_insert, rows[start:start + INSERT_BATCH])
+                self._upsert_summary(conn, summary_rows)
+
+        self._retry(write)
+
+    def _insert(self, table: Any) -> Any:
+        return (pg_insert if self.dialect == "postgresql" else sqlite_insert)(table)
+
+    def _upsert_summary(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        stmt = self._insert(schema.summary)
+        table = schema.summary
+        newer = (stmt.excluded.step > table.c.step) | (
+            (stmt.excluded.step == table.c.step) & (stmt.excluded.seq >= table.c.seq))
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=[table.c.run_id, table.c.key],
+            set_={"step": stmt.excluded.step, "seq": stmt.excluded.seq, "value": stmt.excluded.value},
+            where=newer,
+        ), rows)
+
+    def set_summary(self, run_id: str, values: dict[str, float]) -> None:
+        """Summary values that have no series (e.g. an imported final score)."""
+        rows = [{"run_id": run_id, "key": k, "step": -1, "seq": -1, "value": None if math.isnan(v) else v}
+                for k, v in values.items()]
+
+        def write() -> None:
+            with self._write() as conn:
+                self._upsert_summary(conn, rows)
+
+        self._retry(write)
+
+    def add_artifact(self, run_id: str, artifact: Artifact) -> None:
+        def write() -> None:
+            with self._write() as conn:
+                position = conn.execute(
+                    select(func.coalesce(func.max(schema.artifacts.c.position), -1) + 1)
+                    .where(schema.artifacts.c.run_id == run_id)
+                ).scalar_one()
+                conn.execute(insert(schema.artifacts).values(
+                    run_id=run_id, position=position, name=artifact.name, kind=artifact.kind,
+                    sha256=artifact.sha256, size=artifact.size, path=artifact.path,
+                    created_at=artifact.created_at, meta=json.dumps(artifact.meta, sort_keys=True)))
+
+        self._retry(write)
+
+    def delete_run(self, run_id: str) -> list[Artifact]:
+        """Remove a run and everything recorded for it; return its artifacts (files are the caller's)."""
+        arts = list(self.get_run(run_id).artifacts)
+
+        def write() -> None:
+            with self._write() as conn:
+                for table in schema.RUN_TABLES:
+                    conn.execute(delete(table).where(table.c.run_id == run_id))
+                conn.execute(delete(schema.runs).where(schema.runs.c.id == run_id))
+
+        self._retry(write)
+        return arts
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def resolve(self, id_or_prefix: str) -> str:
+        """The full id of the one run whose id starts with ``id_or_prefix``."""
+        if not id_or_prefix or not id_or_prefix.replace("-", "").isalnum():
+            raise InputError(f"run id {id_or_prefix!r}: expected a run id or a prefix of one (letters and digits).")
+        with self._read() as conn:
+            ids = conn.execute(
+                select(schema.runs.c.id).where(schema.runs.c.id.like(f"{id_or_prefix}%")).limit(6)
+            ).scalars().all()
+        if not ids:
+            raise InputError(f"no run with id {id_or_prefix!r} in {_safe_url(self.url)}; `runcard runs` lists them.")
+        if id_or_prefix in ids:
+            return id_or_prefix
+        if len(ids) > 1:
+            raise InputError(f"run id prefix {id_or_prefix!r} is ambiguous: it matches {', '.join(ids[:5])}"
+                             f"{' and more' if len(ids) > 5 else ''}; give more characters.")
+        return ids[0]
+
+    def get_run(self, id_or_prefix: str) -> Run:
+        run_id = self.resolve(id_or_prefix)
+        runs = self._load_runs(schema.runs.c.id == run_id)
+        return runs[0]
+
+    def list_runs(self, project: str | None = None, status: str | None = None) -> list[Run]:
+        conditions = []
+        if project is not None:
+            conditions.append(schema.runs.c.project == project)
+        if status is not None:
+            conditions.append(schema.runs.c.status == status)
+        return self._load_runs(and_(true(), *conditions))
+
+    def _load_runs(self, where: Any) -> list[Run]:
+        with self._read() as conn:
+            rows = conn.execute(select(schema.runs).where(where).order_by(schema.runs.c.created_at, schema.runs.c.id)).all()
+            ids = [r.id for r in rows]
+            if not ids:
+                return []
+            stage_rows = conn.execute(select(schema.stages).where(schema.stages.c.run_id.in_(ids))
+                                      .order_by(schema.stages.c.run_id, schema.stages.c.position)).all()
+            art_rows = conn.execute(select(schema.artifacts).where(schema.artifacts.c.run_id.in_(ids))
+                                    .order_by(schema.artifacts.c.run_id, schema.artifacts.c.position)).all()
+            sum_rows = conn.execute(select(schema.summary).where(schema.summary.c.run_id.in_(ids))
+                                    .order_by(schema.summary.c.run_id, schema.summary.c.key)).all()
+        stages: dict[str, dict[str, float]] = {i: {} for i in ids}
+        for s in stage_rows:
+            stages[s.run_id][s.name] = stages[s.run_id].get(s.name, 0.0) + s.seconds
+        arts: dict[str, list[Artifact]] = {i: [] for i in ids}
+        for a in art_rows:
+            arts[a.run_id].append(Artifact(a.name, a.kind, a.sha256, a.size, a.path, a.created_at, json.loads(a.meta)))
+        summaries: dict[str, dict[str, float]] = {i: {} for i in ids}
+        for m in sum_rows:
+            summaries[m.run_id][m.key] = math.nan if m.value is None else m.value
+        return [
+            Run(id=r.id, project=r.project, name=r.name, status=r.status, config=json.loads(r.config),
+                tags=json.loads(r.tags), stages=stages[r.id], artifacts=tuple(arts[r.id]), summary=summaries[r.id],
+                created_at=r.created_at, ended_at=r.ended_at, heartbeat_at=r.heartbeat_at, host=r.host, pid=r.pid,
+                error=r.error, source=r.source, store=self)
+            for r in rows
+        ]
+
+    def liveness_info(self, run_id: str) -> tuple[str | None, int | None, str | None, float | None]:
+        """(host, pid, process start, last heartbeat) of a run's owner process."""
+        with self._read() as conn:
+            row = conn.execute(select(schema.runs.c.host, schema.runs.c.pid, schema.runs.c.proc_start,
+                                      schema.runs.c.heartbeat_at).where(schema.runs.c.id == run_id)).one()
+        return row.host, row.pid, row.proc_start, row.heartbeat_at
+
+    def history(self, run_id: str, key: str) -> list[tuple[int, float]]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(schema.metrics.c.step, schema.metrics.c.value)
+                .where(schema.metrics.c.run_id == run_id, schema.metrics.c.key == key)
+                .order_by(schema.metrics.c.seq)
+            ).all()
+        return [(int(r.step), math.nan if r.value is None else float(r.value)) for r in rows]
+
+    def metric_keys(self, run_id: str) -> list[str]:
+        with self._read() as conn:
+            return list(conn.execute(select(schema.metrics.c.key).where(schema.metrics.c.run_id == run_id)
+                                     .distinct().order_by(schema.metrics.c.key)).scalars())
+
+    def count_points(self, run_id: str) -> int:
+        with self._read() as conn:
+            return int(conn.execute(select(func.count()).select_from(schema.metrics)
+                                    .where(schema.metrics.c.run_id == run_id)).scalar_one())
+
+    def find_source(self, source: str) -> str | None:
+        with self._read() as conn:
+            return conn.execute(select(schema.runs.c.id).where(schema.runs.c.source == source)).scalar()
+
+    def artifact_in_use(self, sha256: str) -> bool:
+        with self._read() as conn:
+            return conn.execute(select(func.count()).select_from(schema.artifacts)
+                                .where(schema.artifacts.c.sha256 == sha256)).scalar_one() > 0
+
+
+def _make_engine(url: str, dialect: str) -> Engine:
+    if dialect == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # runcard emits BEGIN itself (below)
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("runcard_write") else "BEGIN")
+
+        return engine
+    if dialect == "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    raise InputError(f"store URL {_safe_url(url)}: unsupported database {dialect!r}; use sqlite:///path/to/runcard.db "
+                     "or postgresql+psycopg://user@host/db.")
+
+
+def _safe_url(url: str) -> str:
+    """The URL with any password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL is shown as given
+        return url
