@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from runcard.errors import InputError
-from runcard.store import ArtifactError, MetricPoint, NewRun, Store, StoreError, open_store
-from runcard.store import schema
+from runcard.store import ArtifactError, MetricPoint, NewRun, Store, StoreError, open_store, schema
 from runcard.store.model import Artifact
 
 
@@ -81,7 +80,7 @@ def test_artifacts_are_content_addressed_and_verified(store: Store, tmp_path: Pa
     with pytest.raises(ArtifactError, match=f"expected {stored.sha256}"):
         store.artifacts.verify(stored.path, stored.sha256, owner="run r1")
     path.unlink()
-    with pytest.raises(ArtifactError, match="run r1: artifact file .* is missing"):
+    with pytest.raises(ArtifactError, match=r"run r1: artifact file .* is missing"):
         store.artifacts.verify(stored.path, stored.sha256, owner="run r1")
     assert not list((Path(store.artifacts.root) / "tmp").iterdir())  # no temporary files left
 

@@ -18,7 +18,12 @@ from urllib.parse import unquote, urlparse
 import yaml
 
 from runcard.errors import InputError
-from runcard.importers.records import ImportedRun, is_predictions_file, parse_scalar, prediction_split
+from runcard.importers.records import (
+    ImportedRun,
+    is_predictions_file,
+    parse_scalar,
+    prediction_split,
+)
 
 #: MLflow's RunStatus numbers (file store) and names (database) -> runcard statuses.
 STATUS = {1: "running", 2: "running", 3: "finished", 4: "failed", 5: "failed",

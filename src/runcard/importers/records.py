@@ -116,7 +116,7 @@ def write_runs(records: list[ImportedRun], store: Store, report: ImportReport) -
             tags=dict(record.tags), created_at=record.created_at or time.time(), status=record.status,
             source=record.source, ended_at=record.ended_at,
         ))
-        points = []
+        points: list[MetricPoint] = []
         for key, values in record.series.items():
             for step, value, ts in values:
                 points.append(MetricPoint(len(points), key, step, value, ts))

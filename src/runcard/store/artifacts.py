@@ -8,6 +8,7 @@ fsynced, then renamed into place, so a crash never leaves a partial artifact at 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -131,8 +132,8 @@ class ArtifactStore:
                 entries.append((rel, sha, size))
             manifest = tuple(entries)
             sha = manifest_digest(manifest)
-            path = self._place(tmp, sha, name)
-            return Stored(sha, sum(size for _, _, size in manifest), path, manifest)
+            placed = self._place(tmp, sha, name)
+            return Stored(sha, sum(size for _, _, size in manifest), placed, manifest)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -185,10 +186,8 @@ class ArtifactStore:
             shutil.rmtree(path)
         elif path.exists():
             path.unlink()
-        try:
+        with contextlib.suppress(OSError):  # other names still share this content
             path.parent.rmdir()
-        except OSError:
-            pass  # other names share this content
 
 
 def _check_name(name: str) -> None:

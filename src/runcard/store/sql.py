@@ -17,7 +17,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, insert, select, true, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -148,17 +160,19 @@ class SqlStore:
 
         self._retry(write)
 
-    def add_stage(self, run_id: str, name: str, seconds: float, started_at: float) -> None:
+    def _append(self, table: Any, run_id: str, **values: Any) -> None:
+        """Insert a row at the run's next ``position`` in ``table`` (stages, artifacts keep their order)."""
         def write() -> None:
             with self._write() as conn:
                 position = conn.execute(
-                    select(func.coalesce(func.max(schema.stages.c.position), -1) + 1)
-                    .where(schema.stages.c.run_id == run_id)
+                    select(func.coalesce(func.max(table.c.position), -1) + 1).where(table.c.run_id == run_id)
                 ).scalar_one()
-                conn.execute(insert(schema.stages).values(
-                    run_id=run_id, position=position, name=name, seconds=seconds, started_at=started_at))
+                conn.execute(insert(table).values(run_id=run_id, position=position, **values))
 
         self._retry(write)
+
+    def add_stage(self, run_id: str, name: str, seconds: float, started_at: float) -> None:
+        self._append(schema.stages, run_id, name=name, seconds=seconds, started_at=started_at)
 
     def log_metrics(self, run_id: str, points: list[MetricPoint]) -> None:
         """Insert points (ignoring ``seq`` already present) and move the summary forward."""
@@ -211,18 +225,9 @@ class SqlStore:
         self._retry(write)
 
     def add_artifact(self, run_id: str, artifact: Artifact) -> None:
-        def write() -> None:
-            with self._write() as conn:
-                position = conn.execute(
-                    select(func.coalesce(func.max(schema.artifacts.c.position), -1) + 1)
-                    .where(schema.artifacts.c.run_id == run_id)
-                ).scalar_one()
-                conn.execute(insert(schema.artifacts).values(
-                    run_id=run_id, position=position, name=artifact.name, kind=artifact.kind,
-                    sha256=artifact.sha256, size=artifact.size, path=artifact.path,
-                    created_at=artifact.created_at, meta=json.dumps(artifact.meta, sort_keys=True)))
-
-        self._retry(write)
+        self._append(schema.artifacts, run_id, name=artifact.name, kind=artifact.kind, sha256=artifact.sha256,
+                     size=artifact.size, path=artifact.path, created_at=artifact.created_at,
+                     meta=json.dumps(artifact.meta, sort_keys=True))
 
     def delete_run(self, run_id: str) -> list[Artifact]:
         """Remove a run and everything recorded for it; return its artifacts (files are the caller's)."""
@@ -362,5 +367,5 @@ def _safe_url(url: str) -> str:
     """The URL with any password hidden."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - a malformed URL is shown as given
+    except Exception:
         return url
