@@ -187,6 +187,21 @@ class ActiveRun:
             if len(self._buffer) >= self._batch_size:
                 self._flush_locked()
 
+    def log_loss_terms(self, terms: Mapping[str, Any], weights: Mapping[str, float] | None = None,
+                       step: int | None = None) -> None:
+        """Log the parts of a composite loss: ``loss_terms/<name>`` = weight x value (what the optimiser
+        sees) and ``loss_terms/<name>/raw`` = value. The `weak_regularizer` finding reads them."""
+        weights = dict(weights or {})
+        unknown = sorted(set(weights) - set(terms))
+        if unknown:
+            raise InputError(f"log_loss_terms: weights for {unknown} but no such terms; terms are {sorted(terms)}.")
+        values: dict[str, float] = {}
+        for name, term in terms.items():
+            raw = _metric_value(name, term)
+            values[f"loss_terms/{name}"] = float(weights.get(name, 1.0)) * raw
+            values[f"loss_terms/{name}/raw"] = raw
+        self.log_metrics(values, step=step)
+
     def flush(self) -> None:
         """Write buffered metric points to the store now."""
         with self._lock:

@@ -103,7 +103,7 @@ class SqlStore:
                 current = 0 if current is None else int(current)
                 if current > schema.SCHEMA_VERSION:
                     raise StoreError(
-                        f"{_safe_url(self.url)}: the store has schema version {current}, newer than this "
+                        f"{safe_url(self.url)}: the store has schema version {current}, newer than this "
                         f"runcard understands ({schema.SCHEMA_VERSION}); upgrade runcard."
                     )
                 for version in range(current, schema.SCHEMA_VERSION):
@@ -116,7 +116,7 @@ class SqlStore:
         try:
             self._retry(run)
         except OperationalError as exc:
-            raise StoreError(f"{_safe_url(self.url)}: cannot open the store ({exc.orig}).") from None
+            raise StoreError(f"{safe_url(self.url)}: cannot open the store ({exc.orig}).") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -253,7 +253,7 @@ class SqlStore:
                 select(schema.runs.c.id).where(schema.runs.c.id.like(f"{id_or_prefix}%")).limit(6)
             ).scalars().all()
         if not ids:
-            raise InputError(f"no run with id {id_or_prefix!r} in {_safe_url(self.url)}; `runcard runs` lists them.")
+            raise InputError(f"no run with id {id_or_prefix!r} in {safe_url(self.url)}; `runcard runs` lists them.")
         if id_or_prefix in ids:
             return id_or_prefix
         if len(ids) > 1:
@@ -319,6 +319,18 @@ class SqlStore:
             ).all()
         return [(int(r.step), math.nan if r.value is None else float(r.value)) for r in rows]
 
+    def all_series(self, run_id: str) -> dict[str, list[tuple[int, float]]]:
+        """Every series of a run, key -> (step, value) in logging order, in one query."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(schema.metrics.c.key, schema.metrics.c.step, schema.metrics.c.value)
+                .where(schema.metrics.c.run_id == run_id).order_by(schema.metrics.c.seq)
+            ).all()
+        out: dict[str, list[tuple[int, float]]] = {}
+        for r in rows:
+            out.setdefault(r.key, []).append((int(r.step), math.nan if r.value is None else float(r.value)))
+        return out
+
     def metric_keys(self, run_id: str) -> list[str]:
         with self._read() as conn:
             return list(conn.execute(select(schema.metrics.c.key).where(schema.metrics.c.run_id == run_id)
@@ -359,11 +371,11 @@ def _make_engine(url: str, dialect: str) -> Engine:
         return engine
     if dialect == "postgresql":
         return create_engine(url, pool_pre_ping=True)
-    raise InputError(f"store URL {_safe_url(url)}: unsupported database {dialect!r}; use sqlite:///path/to/runcard.db "
+    raise InputError(f"store URL {safe_url(url)}: unsupported database {dialect!r}; use sqlite:///path/to/runcard.db "
                      "or postgresql+psycopg://user@host/db.")
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
     """The URL with any password hidden."""
     try:
         return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,100 @@
+"""`runcard card` and `runcard summary`: the run card and the leaderboard, as Markdown, HTML or JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from runcard.cli.options import AsJson, Seed, StoreUrl, print_json
+from runcard.data.atomic import atomic_path
+from runcard.errors import InputError
+from runcard.importers import detect
+from runcard.report.card import build_card
+from runcard.report.comparison import load_targets
+from runcard.report.html import card_html
+from runcard.report.markdown import card_markdown
+from runcard.report.multi import summary_html, summary_markdown
+from runcard.report.summary import build_summary
+from runcard.report.views import latest_predictions, load_run, view_from_record, view_from_run
+from runcard.runs import get_run, list_runs
+from runcard.store import open_store
+
+Html = Annotated[bool, typer.Option("--html", help="A self-contained HTML file instead of Markdown.")]
+Out = Annotated[Path | None, typer.Option("--out", help="Write to this file (atomically) instead of stdout.")]
+Targets = Annotated[Path | None, typer.Option("--targets", help="TOML file of metric targets (docs/reports.md).")]
+
+CARD_EPILOG = ("Examples:\n\n  runcard card 3fa9\n\n  runcard card 3fa9 --html --out card.html\n\n"
+               "  runcard card 3fa9 --targets targets.toml --json")
+SUMMARY_EPILOG = ("Examples:\n\n  runcard summary --project softlabel --sort test/kl\n\n"
+                  "  runcard summary experiments/ --group-by lr --html --out sweep.html\n\n"
+                  "  runcard summary --project agnews --json")
+
+
+def emit(doc: dict[str, Any], text: str, out: Path | None, as_json: bool) -> None:
+    """Print (or write) the JSON, Markdown or HTML form of a document."""
+    if as_json and out is None:
+        print_json(doc)
+        return
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    import json
+
+    with atomic_path(out) as tmp:
+        tmp.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n" if as_json else text, encoding="utf-8")
+    Console(stderr=True).print(f"wrote {out}")
+
+
+def card_command(
+    run: Annotated[str, typer.Argument(help="Run id or a unique prefix of one.", show_default=False)],
+    html: Html = False,
+    out: Out = None,
+    targets: Targets = None,
+    seed: Seed = 0,
+    store: StoreUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """The run card: findings first, then data, config, training, results with CIs, calibration, provenance."""
+    goals = load_targets(targets) if targets else None
+    opened = open_store(store)
+    doc = build_card(opened, get_run(run, opened), targets=goals, seed=seed)
+    emit(doc, card_html(doc) if html else card_markdown(doc), out, as_json)
+
+
+def summary_command(
+    path: Annotated[Path | None, typer.Argument(help="A folder of runs to summarise without storing them "
+                                                "(any layout `runcard import` reads).", show_default=False)] = None,
+    project: Annotated[str | None, typer.Option("--project", help="Summarise this project's stored runs.")] = None,
+    sort: Annotated[str | None, typer.Option("--sort", help="Metric to rank by (default: chosen from the runs).")] = None,
+    group_by: Annotated[str | None, typer.Option("--group-by", help="Config key (a.b for nested) to group by: "
+                                                 "mean ± std over the runs of each value.")] = None,
+    criterion: Annotated[str | None, typer.Option("--criterion", help="VAL_KEY:TEST_KEY to judge selection on "
+                                                  "validation (default: matching val/ and test/ metrics).")] = None,
+    html: Html = False,
+    out: Out = None,
+    store: StoreUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Leaderboard of many runs or a sweep: sorted, grouped, outliers set apart, takeaways, findings."""
+    if path is not None and project is not None:
+        raise InputError("give either PATH (a folder of runs) or --project (stored runs), not both.")
+    pair = None
+    if criterion:
+        if ":" not in criterion:
+            raise InputError(f"--criterion {criterion!r}: write VAL_KEY:TEST_KEY, e.g. val/loss:test/kl.")
+        val_key, test_key = criterion.split(":", 1)
+        pair = (val_key, test_key)
+    if path is not None:
+        _, records = detect(path, None, checkpoints=False)
+        views = [view_from_record(r, i) for i, r in enumerate(records)]
+        source = str(path)
+    else:
+        opened = open_store(store)
+        views = [load_run(opened, r, series=False, ci=False).view if latest_predictions(r) else view_from_run(r)
+                 for r in list_runs(project, opened)]
+        source = f"project {project}" if project else "all runs"
+    doc = build_summary(views, source=source, sort=sort, group_by=group_by, criterion=pair)
+    emit(doc, summary_html(doc) if html else summary_markdown(doc), out, as_json)

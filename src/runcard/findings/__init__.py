@@ -1,0 +1,95 @@
+"""Findings: evidence-backed diagnoses of what went wrong, one small pure rule per kind.
+
+`run_findings` checks one run (its evaluations, records and texts); `group_findings` checks a
+set of runs (a comparison or a sweep). Both return findings sorted errors first. docs/findings.md
+lists every kind with its threshold and the reason for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from runcard.findings.comparison import (
+    all_zero_across,
+    ceiling_effect,
+    constant_metric,
+    not_significant,
+    outliers,
+    target_gap,
+    val_test_disagreement,
+)
+from runcard.findings.evaluation import evaluation_findings
+from runcard.findings.model import KINDS, SEVERITIES, Finding, sort_findings
+from runcard.findings.training import (
+    all_zero_series,
+    leakage,
+    missing_checkpoint,
+    overfitting,
+    weak_regularizer,
+)
+from runcard.findings.view import RunView
+from runcard.metrics.directions import direction
+
+_VAL = re.compile(r"^(val|valid|validation|eval|dev)([/_])(.+)$")
+
+
+def run_findings(view: RunView, *, calibration: Mapping[str, dict[str, Any]] | None = None,
+                 targets: Mapping[str, Mapping[str, float]] | None = None) -> list[Finding]:
+    """Every rule that looks at one run. ``calibration``: split -> fitted temperature scaling result."""
+    found: list[Finding] = []
+    for split, ev in view.evaluations.items():
+        found += evaluation_findings(ev, split, view.id, (calibration or {}).get(split))
+    found += leakage(view.texts, view.id)
+    found += overfitting(view.series, view.id)
+    found += weak_regularizer(view.series, view.id)
+    found += all_zero_series(view.series, view.id)
+    found += missing_checkpoint(view)
+    metrics = view.metrics()
+    for key, tiers in (targets or {}).items():
+        if key in metrics:
+            found += target_gap(key, metrics[key], _tiers(tiers), view.id, _higher(tiers))
+    return sort_findings(found)
+
+
+def validation_pairs(keys: Sequence[str]) -> list[tuple[str, str]]:
+    """(validation key, test key) pairs with the same metric: ``val/loss`` and ``test/loss``, ..."""
+    available = set(keys)
+    pairs = []
+    for key in sorted(available):
+        match = _VAL.match(key)
+        if match and direction(match.group(3)) is not None:
+            test = f"test{match.group(2)}{match.group(3)}"
+            if test in available:
+                pairs.append((key, test))
+    return pairs
+
+
+def group_findings(views: Sequence[RunView], *, criterion: tuple[str, str] | None = None) -> list[Finding]:
+    """Every rule that looks across runs. ``criterion``: an explicit (validation key, test key)."""
+    found: list[Finding] = [*constant_metric(views), *ceiling_effect(views), *all_zero_across(views), *outliers(views)]
+    keys = set.intersection(*(set(v.metrics()) for v in views)) if views else set()
+    pairs = [criterion] if criterion else validation_pairs(sorted(keys))
+    seen: set[str] = set()
+    for val_key, test_key in pairs:
+        for f in val_test_disagreement(views, val_key, test_key):
+            if f.evidence["chosen_by_validation"] not in seen:
+                seen.add(f.evidence["chosen_by_validation"])
+                found.append(f)
+    return sort_findings(found)
+
+
+def _tiers(spec: Mapping[str, Any]) -> dict[str, float]:
+    return {k: float(v) for k, v in spec.items() if k != "direction"}
+
+
+def _higher(spec: Mapping[str, Any]) -> bool | None:
+    d = spec.get("direction")
+    return None if d is None else d == "higher"
+
+
+__all__ = [
+    "KINDS", "SEVERITIES", "Finding", "RunView", "group_findings", "not_significant", "run_findings", "sort_findings",
+    "target_gap", "validation_pairs",
+]

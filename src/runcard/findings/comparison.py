@@ -1,0 +1,226 @@
+"""Rules over several runs (a comparison, a sweep) and over targets."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from runcard.findings.model import Finding
+from runcard.findings.view import RunView
+from runcard.metrics.directions import direction, is_counter
+
+#: constant_metric: runs needed, and the rounding that counts as identical.
+CONSTANT_MIN_RUNS = 3
+CONSTANT_DECIMALS = 4
+#: ceiling_effect: every system at or above this on a bounded higher-is-better metric.
+CEILING = 0.98
+#: outlier_run: how far off the group median (factor) and how many robust standard deviations.
+OUTLIER_FACTOR = 10.0
+OUTLIER_Z = 3.5
+OUTLIER_MIN_RUNS = 4
+
+
+def config_differences(configs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Flattened config keys whose values are not the same in every config."""
+    flat = [flatten_config(c) for c in configs]
+    keys = sorted(set().union(*flat)) if flat else []
+    return [k for k in keys if len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flat}) > 1]
+
+
+def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested config as ``a.b.c`` keys; an empty dict is a value of its own."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, Mapping) and value:
+            out.update(flatten_config(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _shared_metrics(views: Sequence[RunView]) -> dict[str, list[float]]:
+    tables = [v.metrics() for v in views]
+    keys = set.intersection(*(set(t) for t in tables)) if tables else set()
+    return {k: [t[k] for t in tables] for k in sorted(keys) if not is_counter(k)}
+
+
+def constant_metric(views: Sequence[RunView]) -> list[Finding]:
+    """A result metric identical to 4 decimals in 3 or more runs whose configs differ: the change did
+    not reach the model's decisions (a collapsed model, a flag that is ignored, a cached result)."""
+    if len(views) < CONSTANT_MIN_RUNS:
+        return []
+    differing = config_differences([v.config for v in views])
+    if not differing:
+        return []
+    out = []
+    for key, values in _shared_metrics(views).items():
+        if direction(key) is None or not all(math.isfinite(x) for x in values):
+            continue
+        if len({round(x, CONSTANT_DECIMALS) for x in values}) == 1:
+            out.append(Finding(
+                "constant_metric", "warning",
+                f"{key} is {values[0]:.4f} in all {len(views)} runs although their configs differ",
+                {"metric": key, "value": values[0], "runs": len(views), "decimals": CONSTANT_DECIMALS,
+                 "config_keys_that_differ": differing[:20]},
+                "The varied settings did not change this metric at all: check that they reach the model (and that "
+                "the model does not predict one class); compare on a metric that can move, or with a paired test.",
+                runs=tuple(v.id for v in views), metrics=(key,),
+            ))
+    return out
+
+
+def ceiling_effect(views: Sequence[RunView]) -> list[Finding]:
+    """A bounded higher-is-better metric at >= 0.98 for every system compared (at least two)."""
+    if len(views) < 2:
+        return []
+    out = []
+    for key, values in _shared_metrics(views).items():
+        if direction(key) != "higher" or not all(math.isfinite(x) for x in values):
+            continue
+        if all(CEILING <= x <= 1.0 for x in values):
+            out.append(Finding(
+                "ceiling_effect", "warning", f"{key} is at least {min(values):.4f} for every system compared",
+                {"metric": key, "values": dict(zip((v.id for v in views), values)), "ceiling": CEILING},
+                "This benchmark cannot separate the systems: use a harder test set, a stricter checker, or a metric "
+                "with headroom.",
+                runs=tuple(v.id for v in views), metrics=(key,),
+            ))
+    return out
+
+
+def all_zero_across(views: Sequence[RunView]) -> list[Finding]:
+    """A result metric that is exactly 0 or NaN in every run (two or more)."""
+    if len(views) < 2:
+        return []
+    out = []
+    for key, values in _shared_metrics(views).items():
+        if direction(key) is not None and all((not math.isfinite(x)) or x == 0.0 for x in values):
+            out.append(Finding(
+                "all_zero_metric", "error", f"{key} is 0 or NaN in all {len(views)} runs",
+                {"metric": key, "runs": len(views)},
+                "A pipeline failure, not a result: find the step that produced nothing (a missing resource, an empty "
+                "input) and recompute.",
+                runs=tuple(v.id for v in views), metrics=(key,),
+            ))
+    return out
+
+
+def outliers(views: Sequence[RunView]) -> list[Finding]:
+    """Runs orders of magnitude off the group on a metric.
+
+    On log10 of the positive values: a run at least 10x from the group median and more than 3.5
+    robust standard deviations away (median absolute deviation x 1.4826; Iglewicz-Hoaglin). When
+    most runs are equal (MAD 0) the factor alone decides.
+    """
+    if len(views) < OUTLIER_MIN_RUNS:
+        return []
+    found: dict[str, list[dict[str, Any]]] = {}
+    for key, values in _shared_metrics(views).items():
+        x = np.array(values, dtype=float)
+        if direction(key) is None or not np.all(np.isfinite(x)) or not np.all(x > 0):
+            continue
+        logs = np.log10(x)
+        median = float(np.median(logs))
+        mad = float(np.median(np.abs(logs - median))) * 1.4826
+        for view, value, lg in zip(views, x, logs):
+            factor = 10 ** abs(lg - median)
+            z = abs(lg - median) / mad if mad > 0 else math.inf
+            if factor >= OUTLIER_FACTOR and z > OUTLIER_Z:
+                found.setdefault(view.id, []).append({"metric": key, "value": float(value),
+                                                      "group_median": float(10**median), "factor": float(factor),
+                                                      "robust_z": None if math.isinf(z) else float(z)})
+    by_id = {v.id: v for v in views}
+    return [Finding(
+        "outlier_run", "warning",
+        f"run {run_id} ({by_id[run_id].name}) is {max(h['factor'] for h in hits):.0f}x off the group on "
+        f"{', '.join(h['metric'] for h in hits[:3])}",
+        {"run": run_id, "deviations": hits, "factor_threshold": OUTLIER_FACTOR, "z_threshold": OUTLIER_Z},
+        "Set this run apart when choosing the best (it is excluded from 'best' in the summary); look for a "
+        "diverged optimisation, a unit mix-up or a different data size before keeping it.",
+        runs=(run_id,), metrics=tuple(h["metric"] for h in hits),
+    ) for run_id, hits in found.items()]
+
+
+def rank_of(views: Sequence[RunView], key: str) -> list[str]:
+    """Run ids from best to worst on ``key`` (runs without it are left out)."""
+    have = [(v.id, v.metrics()[key]) for v in views if key in v.metrics() and math.isfinite(v.metrics()[key])]
+    reverse = direction(key) != "lower"
+    return [run_id for run_id, _ in sorted(have, key=lambda p: p[1], reverse=reverse)]
+
+
+def val_test_disagreement(views: Sequence[RunView], val_key: str, test_key: str) -> list[Finding]:
+    """The run best on the validation criterion ranks outside the best ``ceil(n/4)`` runs on test
+    (the single best for up to four runs), among at least three runs having both metrics."""
+    val_rank, test_rank = rank_of(views, val_key), rank_of(views, test_key)
+    shared = [r for r in val_rank if r in test_rank]
+    if len(shared) < 3:
+        return []
+    chosen = shared[0]
+    test_order = [r for r in test_rank if r in shared]
+    position = test_order.index(chosen)
+    allowed = max(1, math.ceil(len(shared) / 4))
+    if position < allowed:
+        return []
+    metrics = {v.id: v.metrics() for v in views}
+    return [Finding(
+        "val_test_disagreement", "warning",
+        f"the run best on {val_key} ({chosen}) ranks {position + 1} of {len(shared)} on {test_key}",
+        {"validation_key": val_key, "test_key": test_key, "chosen_by_validation": chosen,
+         "its_test_value": metrics[chosen][test_key], "test_rank": position + 1, "runs": len(shared),
+         "best_on_test": test_order[0], "best_test_value": metrics[test_order[0]][test_key]},
+        "Validation and test disagree: the validation split may be too small or differently distributed. Select on "
+        "validation and report that run's test score, not the best test score (which is optimistic).",
+        runs=(chosen, test_order[0]), metrics=(val_key, test_key),
+    )]
+
+
+def not_significant(metric: str, difference: float, ci95: Sequence[float], runs: Sequence[str] = (),
+                    p_value: float | None = None) -> list[Finding]:
+    """A compared difference whose 95 % interval contains zero: no evidence of a change."""
+    lo, hi = float(ci95[0]), float(ci95[1])
+    if not lo <= 0.0 <= hi:
+        return []
+    return [Finding(
+        "not_significant", "warning",
+        f"{metric}: the difference {difference:+.4f} is within noise (95 % CI {lo:+.4f} to {hi:+.4f})",
+        {"metric": metric, "difference": difference, "ci95": [lo, hi], "p_value": p_value},
+        "Do not report this as an improvement: the data cannot tell the systems apart on this metric. Use more "
+        "test data or seeds, or report the interval.",
+        runs=tuple(runs), metrics=(metric,),
+    )]
+
+
+def target_gap(metric: str, value: float, tiers: Mapping[str, float], run: str = "",
+               higher_is_better: bool | None = None) -> list[Finding]:
+    """A metric short of a tier (tiers in order of ambition, e.g. minimum < target < stretch).
+
+    Severity: error below ``minimum``, warning below ``target``, info below any other tier only.
+    """
+    higher = higher_is_better if higher_is_better is not None else direction(metric) != "lower"
+    missed = {name: goal for name, goal in tiers.items() if (value < goal if higher else value > goal)}
+    if not missed:
+        return []
+    severity = "error" if "minimum" in missed else "warning" if "target" in missed else "info"
+    gaps = {name: {"goal": goal, "gap": goal - value if higher else value - goal,
+                   "share_reached": value / goal if goal and higher else (goal / value if value else None)}
+            for name, goal in tiers.items()}
+    focus = "target" if "target" in missed else next(iter(missed))
+    return [Finding(
+        "target_gap", severity,
+        f"{metric} = {value:.4f} is short of its {focus} {tiers[focus]:.4f} (gap {gaps[focus]['gap']:.4f})",
+        {"metric": metric, "value": value, "tiers": gaps, "missed": sorted(missed),
+         "direction": "higher" if higher else "lower"},
+        "Report the gap beside the number; compare it with the noise (the metric's CI) before claiming progress.",
+        runs=(run,) if run else (), metrics=(metric,),
+    )]
+
+
+def best_excluding(views: Sequence[RunView], key: str, excluded: set[str]) -> str | None:
+    """The best run on ``key`` among those not excluded (e.g. outliers)."""
+    ranked = [r for r in rank_of(views, key) if r not in excluded]
+    return ranked[0] if ranked else None
+

@@ -1,0 +1,165 @@
+"""Rules over one run's records: texts across splits, training curves, loss terms, checkpoints."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+
+import numpy as np
+
+from runcard.findings.model import Finding
+from runcard.findings.view import RunView
+from runcard.metrics.directions import direction, is_counter
+
+#: overfitting: validation points after the minimum, all above it, while training loss still fell.
+PATIENCE = 3
+#: weak_regularizer: a weighted term's mean share of the total loss below this.
+WEAK_SHARE = 0.05
+#: Pairs of (training, validation) loss series names recognised for overfitting.
+LOSS_PAIRS = (("train/loss", "val/loss"), ("train_loss", "val_loss"), ("loss", "eval_loss"),
+              ("train/loss", "eval/loss"), ("loss", "val_loss"))
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_text(text: str) -> str:
+    """Case, whitespace and punctuation folded, so near-identical texts compare equal."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
+
+
+def leakage(texts: Mapping[str, list[str]], run: str = "") -> list[Finding]:
+    """The same normalised text in two splits.
+
+    Any overlap is reported (warning); an overlap of 1 % of the smaller split, or 10 texts, is an
+    error: the test score then partly measures memory, not generalisation.
+    """
+    normalised = {split: {normalize_text(t): t for t in values if t and normalize_text(t)}
+                  for split, values in texts.items()}
+    out = []
+    splits = sorted(normalised)
+    for i, a in enumerate(splits):
+        for b in splits[i + 1:]:
+            shared = sorted(set(normalised[a]) & set(normalised[b]))
+            if not shared:
+                continue
+            smaller = min(len(normalised[a]), len(normalised[b]))
+            share = len(shared) / smaller
+            severity = "error" if share >= 0.01 or len(shared) >= 10 else "warning"
+            out.append(Finding(
+                "leakage", severity, f"{len(shared)} texts appear in both {a} and {b} ({share:.2%} of the smaller split)",
+                {"splits": [a, b], "shared_texts": len(shared), "share_of_smaller_split": share,
+                 "examples": [normalised[a][s][:120] for s in shared[:3]],
+                 "normalisation": "NFKC, case-folded, punctuation and repeated whitespace removed"},
+                "Remove the shared texts from the evaluation split (deduplicate before splitting), then re-evaluate.",
+                runs=(run,) if run else (), splits=(a, b),
+            ))
+    return out
+
+
+def overfitting(series: Mapping[str, list[tuple[int, float]]], run: str = "", patience: int = PATIENCE) -> list[Finding]:
+    """Validation loss above its minimum for ``patience`` evaluations in a row at the end of
+    training, while training loss kept falling after that minimum."""
+    for train_key, val_key in LOSS_PAIRS:
+        if train_key not in series or val_key not in series:
+            continue
+        val = [(s, v) for s, v in series[val_key] if math.isfinite(v)]
+        train = [(s, v) for s, v in series[train_key] if math.isfinite(v)]
+        if len(val) <= patience or len(train) < 2:
+            continue
+        best = int(np.argmin([v for _, v in val]))
+        after = val[best + 1:]
+        if len(after) < patience or not all(v > val[best][1] for _, v in after):
+            continue
+        best_step = val[best][0]
+        train_at_best = min((v for s, v in train if s <= best_step), default=None)
+        train_end = train[-1][1]
+        if train_at_best is None or not train_end < train_at_best:
+            continue
+        return [Finding(
+            "overfitting", "warning",
+            f"{val_key} rose from {val[best][1]:.4g} (step {best_step}) to {after[-1][1]:.4g} while {train_key} "
+            f"fell to {train_end:.4g}",
+            {"validation_key": val_key, "training_key": train_key, "best_step": best_step,
+             "best_validation": val[best][1], "final_validation": after[-1][1],
+             "evaluations_after_best": len(after), "training_at_best": train_at_best, "final_training": train_end},
+            f"Use the checkpoint from step {best_step} (early stopping), or regularise more; report the "
+            "validation-selected checkpoint, not the last one.",
+            runs=(run,) if run else (), metrics=(train_key, val_key),
+        )]
+    return []
+
+
+def weak_regularizer(series: Mapping[str, list[tuple[int, float]]], run: str = "",
+                     threshold: float = WEAK_SHARE) -> list[Finding]:
+    """An auxiliary term (``loss_terms/<name>``, weighted values) averaging under 5 % of the total.
+
+    The largest term is the main objective; every other term whose mean share of
+    ``sum |weighted term|`` is below the threshold barely moves the optimisation.
+    """
+    terms = {k.split("/", 1)[1]: dict(v) for k, v in series.items()
+             if k.startswith("loss_terms/") and k.count("/") == 1}
+    if len(terms) < 2:
+        return []
+    steps = sorted(set.intersection(*(set(v) for v in terms.values())))
+    if not steps:
+        return []
+    matrix = np.abs(np.array([[terms[name][s] for name in terms] for s in steps]))
+    totals = matrix.sum(axis=1)
+    shares = np.divide(matrix, totals[:, None], out=np.zeros_like(matrix), where=totals[:, None] > 0).mean(axis=0)
+    main = int(np.argmax(shares))
+    out = []
+    for i, name in enumerate(terms):
+        if i != main and shares[i] < threshold:
+            out.append(Finding(
+                "weak_regularizer", "warning",
+                f"loss term {name!r} is {shares[i]:.1%} of the weighted total loss (mean over {len(steps)} steps)",
+                {"term": name, "mean_share": float(shares[i]), "threshold": threshold, "steps": len(steps),
+                 "shares": {n: float(s) for n, s in zip(terms, shares)}, "judged_on": "value share"},
+                "At this weight the term barely changes the objective: raise its weight, or check that it carries "
+                "a gradient at all (a value computed without gradient tracking only shifts the loss).",
+                runs=(run,) if run else (), metrics=(f"loss_terms/{name}",),
+            ))
+    return out
+
+
+def all_zero_series(series: Mapping[str, list[tuple[int, float]]], run: str = "") -> list[Finding]:
+    """A result series that is exactly 0 or NaN at every step: a pipeline failure, not a result."""
+    out = []
+    for key, values in series.items():
+        if is_counter(key) or key.startswith("loss_terms/") or not values:
+            continue
+        if all((not math.isfinite(v)) or v == 0.0 for _, v in values) and direction(key) is not None:
+            out.append(Finding(
+                "all_zero_metric", "error", f"{key} is 0 or NaN at all {len(values)} logged steps",
+                {"metric": key, "points": len(values), "nan_points": sum(1 for _, v in values if not math.isfinite(v))},
+                "Something upstream failed silently (a missing resource, an empty input, a wrong column). Find it "
+                "and recompute; do not report this value.",
+                runs=(run,) if run else (), metrics=(key,),
+            ))
+    return out
+
+
+def missing_checkpoint(view: RunView) -> list[Finding]:
+    """Predictions tied to a checkpoint hash the store does not hold, or to none after training."""
+    out = []
+    for split, sha in view.prediction_checkpoints.items():
+        if sha and sha not in view.known_checkpoints:
+            out.append(Finding(
+                "missing_checkpoint", "error", f"{split} predictions name checkpoint {sha[:12]}, which is not in the store",
+                {"split": split, "checkpoint": sha, "known_checkpoints": sorted(view.known_checkpoints)},
+                "These predictions cannot be traced to stored weights: they may come from an untrained or different "
+                "model. Log the checkpoint with run.log_checkpoint() and re-run the evaluation from it.",
+                runs=(view.id,), splits=(split,),
+            ))
+        elif not sha and view.trained:
+            out.append(Finding(
+                "missing_checkpoint", "error", f"{split} predictions were logged after training without naming a checkpoint",
+                {"split": split, "checkpoint": None, "known_checkpoints": sorted(view.known_checkpoints)},
+                "Pass checkpoint=<sha256 from run.log_checkpoint()> to log_predictions, so the card can show which "
+                "weights were evaluated.",
+                runs=(view.id,), splits=(split,),
+            ))
+    return out

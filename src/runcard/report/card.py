@@ -1,0 +1,114 @@
+"""The run card as data: every section a careful researcher would write, findings first.
+
+`build_card` returns a JSON-ready dict (what `runcard card --json` prints); the Markdown and HTML
+renderers only lay it out. Every number carries its provenance: the run, the split, the sha256 of
+the predictions it was computed from, the checkpoint they were made with, and the metric settings.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from runcard._version import __version__
+from runcard.evaluate import evaluate_table
+from runcard.findings import run_findings
+from runcard.findings.comparison import flatten_config
+from runcard.posthoc import calibrate_tables
+from runcard.report.views import LoadedRun, load_run
+from runcard.store import Run, Store
+from runcard.store.sql import safe_url
+
+#: Curves are thinned to at most this many points per series (the first and last always kept).
+CURVE_POINTS = 400
+#: Config or summary keys (their last part, after "." or "/") that hold the model's parameter count.
+PARAMETER_KEYS = ("n_parameters", "num_parameters", "parameters", "params", "n_params", "num_params",
+                  "parameter_count")
+
+
+def thin(points: list[tuple[int, float]], limit: int = CURVE_POINTS) -> list[list[float]]:
+    """At most ``limit`` evenly spaced points of a series, endpoints kept."""
+    if len(points) <= limit:
+        return [[s, v] for s, v in points]
+    index = np.unique(np.linspace(0, len(points) - 1, limit).round().astype(int))
+    return [[points[i][0], points[i][1]] for i in index]
+
+
+def parameter_count(run: Run) -> int | None:
+    """The model's parameter count, if the run logged one (config or summary)."""
+    for source in (flatten_config(run.config), run.summary):
+        for key, value in source.items():
+            leaf = key.replace("/", ".").split(".")[-1]
+            if leaf in PARAMETER_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                return int(value)
+    return None
+
+
+def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | None = None, seed: int = 0,
+               bins: int = 15) -> dict[str, Any]:
+    """Everything on the card of ``run`` (which must be a stored run)."""
+    loaded = load_run(store, run, seed=seed, bins=bins)
+    calibration = _calibration(loaded, bins)
+    findings = run_findings(loaded.view, targets=targets, calibration={
+        split: {"temperature": calibration["temperature"], "ece_after": calibration["splits"][split]["after"]["ece"]}
+        for split in (calibration or {}).get("splits", {})} if calibration else None)
+    return {
+        "kind": "card",
+        "run": {k: v for k, v in run.to_dict().items() if k not in ("artifacts", "summary", "stages", "config")},
+        "provenance": {"run": run.id, "store": safe_url(store.url), "runcard": __version__,
+                       "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+        "findings": [f.to_dict() for f in findings],
+        "data": _data(loaded),
+        "config": run.config,
+        "model": {"parameters": parameter_count(run),
+                  "checkpoints": [{"name": a.name, "sha256": a.sha256, "size": a.size} for a in run.artifacts
+                                  if a.kind == "checkpoint"]},
+        "training": {
+            "curves": {k: thin(v) for k, v in sorted(loaded.view.series.items()) if not k.endswith("/raw")},
+            "stages": dict(run.stages), "total_seconds": sum(run.stages.values()),
+            "wall_seconds": None if run.ended_at is None else run.ended_at - run.created_at,
+        },
+        "evaluation": {split: _evaluation(loaded, split) for split in loaded.evaluations},
+        "calibration": calibration,
+        "logged_metrics": {k: (None if v != v else v) for k, v in sorted(run.summary.items())},
+    }
+
+
+def _data(loaded: LoadedRun) -> dict[str, Any]:
+    splits = {}
+    for split, table in loaded.tables.items():
+        counts = np.bincount(table.y_true, minlength=table.n_classes)
+        art = loaded.prediction_artifacts[split]
+        splits[split] = {"n": table.n, "classes": [str(c) for c in table.classes],
+                         "distribution": dict(zip((str(c) for c in table.classes), counts.tolist())),
+                         "predictions_sha256": art.sha256, "checkpoint": art.meta.get("checkpoint")}
+    return {"splits": splits}
+
+
+def _evaluation(loaded: LoadedRun, split: str) -> dict[str, Any]:
+    art = loaded.prediction_artifacts[split]
+    out = loaded.evaluations[split].to_dict()
+    out["provenance"] = {"run": loaded.run.id, "split": split, "predictions_sha256": art.sha256,
+                         "checkpoint": art.meta.get("checkpoint"),
+                         "signature": out["settings"]["signature"]}
+    return out
+
+
+def _calibration(loaded: LoadedRun, bins: int) -> dict[str, Any] | None:
+    """Temperature scaling fitted on the validation predictions, applied to every other split."""
+    val_split = next((s for s in ("val", "validation", "dev") if s in loaded.tables), None)
+    if val_split is None:
+        return None
+    others = [s for s in loaded.tables if s != val_split]
+    test = loaded.tables[others[-1]] if others else None
+    result = calibrate_tables(loaded.tables[val_split], test, bins=bins)
+    out = result.to_dict()
+    out["fitted_on"] = val_split
+    if test is not None:
+        out["splits"][others[-1]] = out["splits"].pop("test")
+        after = evaluate_table(result.calibrated["test"], ci=False, bins=bins)
+        out["reliability_after"] = after.to_dict()["reliability"]
+        out["applied_to"] = others[-1]
+    return out

@@ -1,0 +1,127 @@
+"""Self-contained HTML documents: one file, inline CSS and SVG, no scripts, every user string escaped."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+from runcard.report import rows as R
+from runcard.report import svg
+from runcard.report.markdown import SEVERITY_MARK, cell
+
+CSS = """
+body{font-family:system-ui,-apple-system,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border:1px solid #ddd;padding:.25em .55em;text-align:right}
+th{background:#f6f6f6}td:first-child,th:first-child{text-align:left}code{background:#f4f4f4;padding:0 .25em}
+.finding{border-left:5px solid #999;padding:.4em .8em;margin:.6em 0;background:#fafafa}
+.error{border-color:#c0392b}.warning{border-color:#e67e22}.info{border-color:#2980b9}
+.sev{font-weight:bold;font-size:.8em;letter-spacing:.05em}.muted{color:#666;font-size:.88em}
+.plots{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}details{margin:.3em 0}
+"""
+
+
+def html_table(headers: Sequence[Any], rows: Sequence[Sequence[Any]]) -> str:
+    head = "".join(f"<th>{escape(cell(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{escape(cell(v))}</td>" for v in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def t(rows: R.Rows) -> str:
+    return html_table(*rows)
+
+
+def page(title: str, sections: list[tuple[str, str, str]]) -> str:
+    """A complete document: ``sections`` are (id, heading, inner HTML)."""
+    body = "".join(f'<section id="{escape(sid)}"><h2>{escape(heading)}</h2>{inner}</section>'
+                   for sid, heading, inner in sections)
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width, initial-scale=1"><title>{escape(title)}</title><style>{CSS}</style>'
+            f"</head><body><h1>{escape(title)}</h1>{body}</body></html>\n")
+
+
+def findings_html(findings: list[dict[str, Any]]) -> str:
+    if not findings:
+        return "<p>No findings: every rule ran and none fired.</p>"
+    out = []
+    for f in findings:
+        scope = R.finding_scope(f)
+        out.append(
+            f'<div class="finding {escape(f["severity"])}"><span class="sev">{SEVERITY_MARK[f["severity"]]}</span> '
+            f'<code>{escape(f["kind"])}</code> {escape(f["title"])}'
+            + (f' <span class="muted">({escape(scope)})</span>' if scope else "")
+            + f'<br><span class="muted">advice:</span> {escape(f["advice"])}'
+            f'<details><summary class="muted">evidence</summary><pre>{escape(json.dumps(f["evidence"], indent=1, default=str))}'
+            f"</pre></details></div>")
+    return "".join(out)
+
+
+def _evaluation_html(split: str, ev: dict[str, Any], doc: dict[str, Any]) -> str:
+    classes = [str(c) for c in ev["classes"]]
+    per = ev["per_class"]
+    plots = [svg.heatmap(ev["confusion_matrix"], classes, title=f"Confusion matrix ({split})"),
+             svg.bars(classes, [per[c]["f1"] for c in per], title=f"F1 per class ({split})",
+                      intervals=[per[c].get("f1_ci95") for c in per], reference=ev["macro_f1"])]
+    cal = doc.get("calibration") or {}
+    after = cal.get("reliability_after") if cal.get("applied_to") == split else None
+    plots.append(svg.reliability_diagram(ev["reliability"], after, title=f"Reliability ({split})"))
+    parts = [f'<h3 id="results-{escape(split)}">{escape(split)} ({ev["n"]:,} rows)</h3>',
+             f'<p class="muted">{escape(R.provenance_line(ev["provenance"]))}</p>',
+             t(R.headline_rows(ev)), t(R.per_class_rows(ev)),
+             '<div class="plots">' + "".join(plots) + "</div>",
+             "<p>Confusion matrix (rows = true, columns = predicted):</p>", t(R.confusion_rows(ev))]
+    if ev["most_confused"]:
+        parts += ["<p>Most confused pairs:</p>", t(R.pair_rows(ev))]
+    if ev["warnings"]:
+        parts.append("<ul>" + "".join(f"<li>{escape(w['message'])}</li>" for w in ev["warnings"]) + "</ul>")
+    return "".join(parts)
+
+
+def _curve_groups(curves: dict[str, list[list[float]]]) -> dict[str, dict[str, list[list[float]]]]:
+    """Series grouped for plotting: losses together, the rest by their last path part."""
+    groups: dict[str, dict[str, list[list[float]]]] = {}
+    for key, points in curves.items():
+        leaf = key.split("/")[-1]
+        group = "loss" if "loss" in key.lower() else leaf
+        groups.setdefault(group, {})[key] = points
+    return groups
+
+
+def card_html(doc: dict[str, Any]) -> str:
+    """The run card as one HTML file."""
+    run = doc["run"]
+    splits = doc["data"]["splits"]
+    training = doc["training"]
+    sections = [("findings", f"Findings ({len(doc['findings'])})", findings_html(doc["findings"])),
+                ("data", "Data", t(R.data_rows(splits)) if splits else "<p>No predictions were logged.</p>"),
+                ("config", "Config", html_table(["key", "value"], R.flat_config(doc["config"])) if doc["config"]
+                 else "<p>No config was recorded.</p>")]
+    model = doc["model"]
+    sections.append(("model", "Model", f"<p>Parameters: {escape(cell(model['parameters'])) if model['parameters'] else 'not logged'}.</p>"
+                     + (html_table(["checkpoint", "sha256", "bytes"], [[c["name"], c["sha256"], c["size"]]
+                                                                       for c in model["checkpoints"]])
+                        if model["checkpoints"] else "")))
+    curves = "".join(svg.line_chart(group, title=name, log_y=name == "loss" and _spans_decades(group))
+                     for name, group in _curve_groups(training["curves"]).items())
+    sections.append(("training", "Training",
+                     (f'<div class="plots">{curves}</div>' + t(R.curve_rows(training["curves"])) if training["curves"]
+                      else "<p>No metric series were logged.</p>")
+                     + (t(R.stage_rows(training["stages"], training["total_seconds"])) if training["stages"] else "")))
+    sections.append(("results", "Results", "".join(_evaluation_html(s, ev, doc) for s, ev in doc["evaluation"].items())
+                     or "<p>No predictions to evaluate.</p>"))
+    cal = doc.get("calibration")
+    if cal:
+        sections.append(("calibration", "Calibration", f"<p>{escape(R.calibration_line(cal))}</p>" + t(R.calibration_rows(cal))))
+    if doc["logged_metrics"]:
+        sections.append(("metrics", "Logged metrics", html_table(["metric", "value"], list(doc["logged_metrics"].items()))))
+    sections.append(("provenance", "Provenance", t(R.provenance_rows(doc))))
+    if run.get("error"):
+        sections.append(("error", "Error", f"<pre>{escape(run['error'][-4000:])}</pre>"))
+    return page(f"Run card: {run['project']}/{run['name']} ({run['id']}), {run['status']}", sections)
+
+
+def _spans_decades(group: dict[str, list[list[float]]]) -> bool:
+    values = [v for pts in group.values() for _, v in pts if v is not None and v == v and v > 0]
+    return bool(values) and max(values) / min(values) > 100

@@ -1,0 +1,108 @@
+"""Table contents shared by the Markdown and HTML renderers: (headers, rows) from document dicts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from runcard.findings.comparison import flatten_config
+
+Rows = tuple[list[str], list[list[Any]]]
+
+HEADLINE = (("accuracy", "accuracy ↑"), ("balanced_accuracy", "balanced accuracy ↑"), ("macro_f1", "macro-F1 ↑"),
+            ("weighted_f1", "weighted-F1 ↑"), ("cohen_kappa", "Cohen's kappa ↑"), ("mcc", "MCC ↑"),
+            ("nll", "NLL ↓"), ("brier", "Brier ↓"), ("ece", "ECE ↓"), ("adaptive_ece", "adaptive ECE ↓"))
+
+
+def ci(interval: Sequence[float] | None) -> str:
+    return "" if not interval else f"[{interval[0]:.4f}, {interval[1]:.4f}]"
+
+
+def flat_config(config: dict[str, Any]) -> list[list[Any]]:
+    return [[key, json.dumps(value) if isinstance(value, (list, dict)) else value]
+            for key, value in flatten_config(config).items()]
+
+
+def data_rows(splits: dict[str, Any]) -> Rows:
+    classes = next(iter(splits.values()))["classes"]
+    return (["split", "rows", *classes, "predictions sha256", "checkpoint"],
+            [[s, d["n"], *[d["distribution"].get(c, 0) for c in classes], d["predictions_sha256"][:16],
+              (d["checkpoint"] or "—")[:16]] for s, d in splits.items()])
+
+
+def curve_rows(curves: dict[str, list[list[float]]]) -> Rows:
+    rows = []
+    for key, points in curves.items():
+        values = [v for _, v in points if v is not None and v == v]
+        rows.append([key, len(points), points[0][1], min(values) if values else None,
+                     max(values) if values else None, points[-1][1], points[-1][0]])
+    return ["series", "points", "first", "min", "max", "last", "last step"], rows
+
+
+def stage_rows(stages: dict[str, float], total: float) -> Rows:
+    share = total or 1.0
+    return (["stage", "seconds", "share"],
+            [[k, v, f"{v / share:.0%}"] for k, v in stages.items()] + [["total", total, "100%"]])
+
+
+def headline_rows(ev: dict[str, Any]) -> Rows:
+    ci95 = ev.get("ci95") or {}
+    rows = [[label, ev[key], ci(ci95.get(key))] for key, label in HEADLINE]
+    rows += [[f"top-{k} accuracy ↑", v, ""] for k, v in ev["top_k_accuracy"].items()]
+    for key in ("kl", "js_divergence", "js_distance", "target_top1", "target_top3"):
+        if key in ev:
+            rows.append([f"{key} {'↑' if key.startswith('target') else '↓'}", ev[key], ""])
+    return ["metric", "value", "95 % CI"], rows
+
+
+def per_class_rows(ev: dict[str, Any]) -> Rows:
+    return (["class", "precision", "recall", "F1", "F1 95 % CI", "support", "predicted"],
+            [[c, v["precision"], v["recall"], v["f1"], ci(v.get("f1_ci95")), v["support"], v["predicted"]]
+             for c, v in ev["per_class"].items()])
+
+
+def confusion_rows(ev: dict[str, Any]) -> Rows:
+    classes = [str(c) for c in ev["classes"]]
+    return ["true \\ pred", *classes], [[c, *row] for c, row in zip(classes, ev["confusion_matrix"])]
+
+
+def pair_rows(ev: dict[str, Any], top: int = 5) -> Rows:
+    return (["a", "b", "a → b", "b → a", "total"],
+            [[p["a"], p["b"], p["a_as_b"], p["b_as_a"], p["total"]] for p in ev["most_confused"][:top]])
+
+
+def calibration_rows(cal: dict[str, Any]) -> Rows:
+    rows = []
+    for split, entry in cal["splits"].items():
+        for key in ("accuracy", "nll", "brier", "ece"):
+            rows.append([split, key, entry["before"][key], entry["after"][key], entry["after"][key] - entry["before"][key]])
+    return ["split", "metric", "before", "after", "change"], rows
+
+
+def provenance_line(prov: dict[str, Any]) -> str:
+    return (f"Computed from predictions {prov['predictions_sha256'][:16]} of run {prov['run']}"
+            + (f", checkpoint {str(prov['checkpoint'])[:16]}" if prov.get("checkpoint") else ", no checkpoint recorded")
+            + f"; settings {prov['signature']}.")
+
+
+def calibration_line(cal: dict[str, Any]) -> str:
+    return (f"Temperature scaling fitted on {cal['fitted_on']}: T = {cal['temperature']:.4f}"
+            + (" (at the search bound)" if cal.get("at_bound") else "") + ". "
+            + ("No prediction changed (checked row by row)." if cal["argmax_invariant"] else "Some predictions changed."))
+
+
+def provenance_rows(doc: dict[str, Any]) -> Rows:
+    prov, run = doc["provenance"], doc.get("run", {})
+    rows = [["run", prov.get("run")], ["store", prov["store"]], ["runcard", prov["runcard"]],
+            ["generated", prov["generated_at"]]]
+    if run:
+        rows += [["host", run.get("host")], ["pid", run.get("pid")]]
+    return ["field", "value"], rows
+
+
+def finding_scope(f: dict[str, Any]) -> str:
+    return ", ".join(x for x in (
+        f"runs {', '.join(f['runs'])}" if f["runs"] else "",
+        f"splits {', '.join(f['splits'])}" if f["splits"] else "",
+        f"classes {', '.join(map(str, f['classes']))}" if f["classes"] else "") if x)
