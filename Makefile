@@ -1,4 +1,5 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Both create .venv if it is missing.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -18,10 +19,21 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-## demo: evaluate the AG News example predictions, then calibrate them (embedded, no network).
-demo: $(VENV)/.installed-core
-	$(BIN)/runcard eval $(EXAMPLE)/test.csv --val $(EXAMPLE)/val.csv
-	$(BIN)/runcard calibrate --val $(EXAMPLE)/val.csv --apply $(EXAMPLE)/test.csv --out build/demo/test_calibrated.csv
+$(VENV)/.installed-train: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[train]'
+	touch $@
+
+# Prints the run id on stdout and the card paths on stderr, from `runcard run --json`.
+RUN_ID := $(BIN)/python -c 'import json, sys; d = json.load(sys.stdin); print("card:", d["card"], "and", d["card_html"], file=sys.stderr); print(d["run"])'
+
+## demo: the AG News agent-action experiment (TF-IDF + MLP), a logistic-regression run beside it, and their comparison.
+demo: $(VENV)/.installed-train
+	@set -eo pipefail; \
+	a=$$($(BIN)/runcard run examples/agnews_actions.toml --json | $(RUN_ID)); \
+	b=$$($(BIN)/runcard run examples/agnews_actions_logreg.toml --json | $(RUN_ID)); \
+	$(BIN)/runcard compare $$a $$b --out build/cards/compare-$$a-$$b.md; \
+	$(BIN)/runcard compare $$a $$b --html --out build/cards/compare-$$a-$$b.html; \
+	$(BIN)/runcard runs --project agnews-actions
 
 ## test: the whole suite (unit, property-based, CLI, store on SQLite and PostgreSQL, HTML in Chromium, doctests).
 test: $(VENV)/.installed-test

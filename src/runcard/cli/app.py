@@ -13,7 +13,15 @@ import traceback
 import typer
 
 from runcard._version import __version__
-from runcard.cli import calibrate_cmd, compare_cmd, eval_cmd, import_cmd, report_cmd, runs_cmd
+from runcard.cli import (
+    calibrate_cmd,
+    compare_cmd,
+    eval_cmd,
+    import_cmd,
+    report_cmd,
+    run_cmd,
+    runs_cmd,
+)
 from runcard.errors import InputError, RunCardError
 
 app = typer.Typer(
@@ -31,6 +39,7 @@ app.command("runs", epilog=runs_cmd.RUNS_EPILOG)(runs_cmd.runs_command)
 app.command("show", epilog=runs_cmd.SHOW_EPILOG)(runs_cmd.show_command)
 app.command("rm", epilog=runs_cmd.RM_EPILOG)(runs_cmd.rm_command)
 app.command("import", epilog=import_cmd.EPILOG)(import_cmd.import_command)
+app.command("run", epilog=run_cmd.EPILOG)(run_cmd.run_command)
 app.command("card", epilog=report_cmd.CARD_EPILOG)(report_cmd.card_command)
 app.command("summary", epilog=report_cmd.SUMMARY_EPILOG)(report_cmd.summary_command)
 

@@ -20,7 +20,7 @@ from runcard.findings.comparison import (
     target_gap,
     val_test_disagreement,
 )
-from runcard.findings.evaluation import evaluation_findings
+from runcard.findings.evaluation import evaluation_findings, majority_collapse, zero_support
 from runcard.findings.model import KINDS, SEVERITIES, Finding, sort_findings
 from runcard.findings.training import (
     all_zero_series,
@@ -40,7 +40,10 @@ def run_findings(view: RunView, *, calibration: Mapping[str, dict[str, Any]] | N
     """Every rule that looks at one run. ``calibration``: split -> fitted temperature scaling result."""
     found: list[Finding] = []
     for split, ev in view.evaluations.items():
-        found += evaluation_findings(ev, split, view.id, (calibration or {}).get(split))
+        if split == "train":  # training-set fit is not generalisation: only data problems are reported
+            found += zero_support(ev, split, view.id) + majority_collapse(ev, split, view.id)
+        else:
+            found += evaluation_findings(ev, split, view.id, (calibration or {}).get(split))
     found += leakage(view.texts, view.id)
     found += overfitting(view.series, view.id)
     found += weak_regularizer(view.series, view.id)

@@ -151,3 +151,24 @@ def most_confused_pairs(cm: np.ndarray, top: int = 10) -> list[tuple[int, int, i
     keep = np.flatnonzero(total > 0)
     order = sorted(keep, key=lambda i: (-int(total[i]), -int(max(ab[i], ba[i])), int(a[i]), int(b[i])))
     return [(int(a[i]), int(b[i]), int(ab[i]), int(ba[i])) for i in order[:top]]
+
+
+def indistinguishable_ceiling(cm: np.ndarray, groups: list[list[int]]) -> np.ndarray:
+    """The expected confusion matrix of the best a model can do when each group of classes is
+    indistinguishable from its inputs (labels assigned independently of the text, e.g. by a hash).
+
+    Rows predicted into a group keep their group; within it the label is independent of
+    everything the model sees, so the predictions landing in the group are redistributed in
+    proportion to the group's true frequencies (guessing at the base rates, in expectation). With
+    equal base rates, as a parity split gives, no policy does better on accuracy. Scoring the
+    result with `summary_scores` gives the accuracy and macro-F1 ceiling the construction implies,
+    given how often the model gets the group itself right.
+    """
+    out = cm.astype(np.float64).copy()
+    for group in groups:
+        idx = np.array(group)
+        share = cm[idx, :].sum(axis=1).astype(np.float64)
+        share = share / share.sum() if share.sum() else np.full(len(idx), 1.0 / len(idx))
+        into_group = out[:, idx].sum(axis=1)  # every true class's predictions landing in the group
+        out[:, idx] = into_group[:, None] * share[None, :]
+    return out

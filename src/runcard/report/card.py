@@ -66,13 +66,17 @@ def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | N
                   "checkpoints": [{"name": a.name, "sha256": a.sha256, "size": a.size} for a in run.artifacts
                                   if a.kind == "checkpoint"]},
         "training": {
-            "curves": {k: thin(v) for k, v in sorted(loaded.view.series.items()) if not k.endswith("/raw")},
+            "curves": {k: thin(v) for k, v in sorted(loaded.view.series.items())
+                       if len(v) > 1 and not k.endswith("/raw")},
             "stages": dict(run.stages), "total_seconds": sum(run.stages.values()),
             "wall_seconds": None if run.ended_at is None else run.ended_at - run.created_at,
         },
         "evaluation": {split: _evaluation(loaded, split) for split in loaded.evaluations},
         "calibration": calibration,
-        "logged_metrics": {k: (None if v != v else v) for k, v in sorted(run.summary.items())},
+        "derived": _derived(run),
+        "construction": _construction(run),
+        "logged_metrics": {k: (None if v != v else v) for k, v in sorted(run.summary.items())
+                           if not k.startswith("derived/")},
     }
 
 
@@ -111,4 +115,33 @@ def _calibration(loaded: LoadedRun, bins: int) -> dict[str, Any] | None:
         after = evaluate_table(result.calibrated["test"], ci=False, bins=bins)
         out["reliability_after"] = after.to_dict()["reliability"]
         out["applied_to"] = others[-1]
+    return out
+
+
+def _derived(run: Run) -> list[dict[str, Any]]:
+    """Logged ``derived/<variant>/<name>`` values as rows: name, expression, value per variant."""
+    expressions = run.config.get("derived", {}) if isinstance(run.config.get("derived"), dict) else {}
+    rows: dict[str, dict[str, Any]] = {}
+    for key, value in sorted(run.summary.items()):
+        parts = key.split("/")
+        if parts[0] != "derived" or len(parts) != 3:
+            continue
+        row = rows.setdefault(parts[2], {"name": parts[2], "expression": expressions.get(parts[2]), "values": {}})
+        row["values"][parts[1]] = None if value != value else value
+    return list(rows.values())
+
+
+def _construction(run: Run) -> list[dict[str, Any]]:
+    """Labels the config made by hash parity: what a model cannot learn, and the ceiling it implies."""
+    labels = run.config.get("data", {}).get("labels", {}) if isinstance(run.config.get("data"), dict) else {}
+    out = []
+    for split_rule in labels.get("hash_split", []) or []:
+        entry: dict[str, Any] = {"source": split_rule.get("source"), "into": list(split_rule.get("into", [])),
+                                 "hash": split_rule.get("hash", "sha256")}
+        for split in ("val", "test"):
+            values = {k: run.summary.get(f"{split}/{k}") for k in ("topic_accuracy", "ceiling_accuracy",
+                                                                   "ceiling_macro_f1", "accuracy", "macro_f1")}
+            if any(v is not None for v in values.values()):
+                entry[split] = values
+        out.append(entry)
     return out

@@ -114,6 +114,11 @@ def card_html(doc: dict[str, Any]) -> str:
     cal = doc.get("calibration")
     if cal:
         sections.append(("calibration", "Calibration", f"<p>{escape(R.calibration_line(cal))}</p>" + t(R.calibration_rows(cal))))
+    if doc.get("construction"):
+        sections.append(("construction", "Labels made by construction",
+                         "".join(f"<p>{escape(line)}</p>" for line in R.construction_lines(doc["construction"]))))
+    if doc.get("derived"):
+        sections.append(("derived", "Derived metrics", t(R.derived_rows(doc["derived"]))))
     if doc["logged_metrics"]:
         sections.append(("metrics", "Logged metrics", html_table(["metric", "value"], list(doc["logged_metrics"].items()))))
     sections.append(("provenance", "Provenance", t(R.provenance_rows(doc))))

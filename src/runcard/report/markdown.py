@@ -99,6 +99,10 @@ def card_markdown(doc: dict[str, Any]) -> str:
                                [[f"({b['lower']:.2f}, {b['upper']:.2f}]", b["count"], b["confidence"], b["accuracy"],
                                  a["count"], a["confidence"], a["accuracy"]]
                                 for b, a in zip(before, cal["reliability_after"]) if b["count"] or a["count"]]))
+    if doc.get("construction"):
+        parts += ["\n## Labels made by construction\n", *R.construction_lines(doc["construction"])]
+    if doc.get("derived"):
+        parts += ["\n## Derived metrics\n", md(R.derived_rows(doc["derived"]))]
     if doc["logged_metrics"]:
         parts.append("\n## Logged metrics (latest values)\n")
         parts.append(table(["metric", "value"], list(doc["logged_metrics"].items())))

@@ -106,3 +106,28 @@ def finding_scope(f: dict[str, Any]) -> str:
         f"runs {', '.join(f['runs'])}" if f["runs"] else "",
         f"splits {', '.join(f['splits'])}" if f["splits"] else "",
         f"classes {', '.join(map(str, f['classes']))}" if f["classes"] else "") if x)
+
+
+def derived_rows(derived: list[dict[str, Any]]) -> Rows:
+    variants = sorted({v for row in derived for v in row["values"]})
+    return (["metric", "expression", *[f"mean, {v}" for v in variants]],
+            [[row["name"], row["expression"] or "", *[row["values"].get(v) for v in variants]] for row in derived])
+
+
+def construction_lines(construction: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for c in construction:
+        a, b = c["into"]
+        lines.append(f"Source label {c['source']} is split into {a} and {b} by the parity of the {c['hash']} of each "
+                     "row's text: the label is independent of what the text says, so no model can learn to tell them "
+                     "apart (expect the confusable_pair finding).")
+        for split in ("val", "test"):
+            v = c.get(split)
+            if v and v.get("topic_accuracy") is not None:
+                lines.append(
+                    f"{split}: accuracy with {a} and {b} merged (the topic level) is {v['topic_accuracy']:.4f}; with "
+                    f"guessing inside the pair at its base rates that implies an expected ceiling of "
+                    f"{v['ceiling_accuracy']:.4f} accuracy and {v['ceiling_macro_f1']:.4f} macro-F1 for the full "
+                    f"task (observed {v['accuracy']:.4f} and {v['macro_f1']:.4f}; the pair's noise lets the observed "
+                    "value land a little either side).")
+    return lines

@@ -1,0 +1,166 @@
+"""Typed, frozen recipe configs read from TOML. Unknown keys are errors that name the key.
+
+Relative paths in a config are relative to the config file's folder.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from runcard.errors import InputError
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExperimentConfig(Strict):
+    project: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    recipe: Literal["tfidf_mlp"] = "tfidf_mlp"
+    seed: int = Field(default=0, ge=0)
+    tags: dict[str, str] = {}
+
+
+class HashSplitConfig(Strict):
+    source: str
+    into: tuple[str, str]
+    hash: Literal["sha256"] = "sha256"
+
+
+class LabelConfig(Strict):
+    column: str
+    classes: list[str] = Field(min_length=2)
+    map: dict[str, str] = {}
+    hash_split: list[HashSplitConfig] = []
+
+    @model_validator(mode="after")
+    def _targets_are_classes(self) -> LabelConfig:
+        targets = list(self.map.values()) + [c for h in self.hash_split for c in h.into]
+        unknown = sorted(set(targets) - set(self.classes))
+        if unknown:
+            raise ValueError(f"classes {unknown} are mapped to but not listed in data.labels.classes")
+        both = sorted(set(self.map) & {h.source for h in self.hash_split})
+        if both:
+            raise ValueError(f"source labels {both} are in both map and hash_split")
+        return self
+
+
+class PoolConfig(Strict):
+    per_class: dict[str, int] | None = None
+    limit: int | None = Field(default=None, gt=0)
+
+
+class DataConfig(Strict):
+    paths: list[str] = []
+    layout: Literal["auto", "ag_news"] = "auto"
+    hf_dataset: str | None = None
+    hf_split: str = "train"
+    text: list[str] = Field(min_length=1)
+    labels: LabelConfig
+    pool: PoolConfig = PoolConfig()
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataConfig:
+        if bool(self.paths) == bool(self.hf_dataset):
+            raise ValueError("give data.paths (local files) or data.hf_dataset, exactly one")
+        return self
+
+
+class SplitConfig(Strict):
+    sizes: dict[str, int]
+    seed: int = Field(default=0, ge=0)
+    stratify: list[str] = ["label"]
+
+    @field_validator("sizes")
+    @classmethod
+    def _has_train_val_test(cls, sizes: dict[str, int]) -> dict[str, int]:
+        missing = [s for s in ("train", "val", "test") if s not in sizes]
+        if missing or any(v <= 0 for v in sizes.values()):
+            raise ValueError(f"needs positive train, val and test sizes (missing {missing})")
+        return sizes
+
+
+class FeaturesConfig(Strict):
+    kind: Literal["tfidf"] = "tfidf"
+    max_features: int = Field(default=1500, gt=0)
+    ngram_range: tuple[int, int] = (1, 2)
+    min_df: int = Field(default=1, ge=1)
+    sublinear_tf: bool = False
+    lowercase: bool = True
+
+
+class ModelConfig(Strict):
+    hidden: list[int] = [64]
+    dropout: float = Field(default=0.2, ge=0.0, lt=1.0)
+
+
+class TrainConfig(Strict):
+    optimizer: Literal["adamw"] = "adamw"
+    lr: float = Field(gt=0)
+    weight_decay: float = Field(default=0.0, ge=0)
+    epochs: int = Field(gt=0)
+    batch_size: int = Field(default=64, gt=0)
+    threads: int = Field(default=1, gt=0)
+
+
+class CalibrationConfig(Strict):
+    method: Literal["temperature", "vector"] = "temperature"
+    bins: int = Field(default=15, gt=0)
+
+
+class ReportConfig(Strict):
+    out_dir: str = "build/cards"
+    html: bool = True
+
+
+class RecipeConfig(Strict):
+    experiment: ExperimentConfig
+    data: DataConfig
+    split: SplitConfig
+    features: FeaturesConfig = FeaturesConfig()
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig
+    calibration: CalibrationConfig = CalibrationConfig()
+    derived: dict[str, str] = {}
+    report: ReportConfig = ReportConfig()
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    return ".".join(parts) if parts else "(top level)"
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[RecipeConfig, Path]:
+    """Read and validate a recipe config; errors name the file, the key and the problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such config file.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML ({exc}).") from None
+    for dotted, value in (overrides or {}).items():
+        node = raw
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    try:
+        config = RecipeConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "extra_forbidden":
+            message = f"unknown key {_where(first['loc'])!r}; check its spelling against docs/recipes.md"
+        elif first["type"] == "missing":
+            message = f"missing key {_where(first['loc'])!r}"
+        else:
+            message = f"{_where(first['loc'])}: {first['msg']}"
+        more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
+        raise InputError(f"{path}: {message}{more}.") from None
+    return config, path.resolve().parent
