@@ -10,6 +10,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from runcard.metrics.directions import direction
 from runcard.store import Run
 
 STATUS_STYLE = {"running": "cyan", "finished": "green", "failed": "red", "crashed": "bold red"}
@@ -36,20 +37,34 @@ def _size(n: int) -> str:
     return f"{size:.1f} GiB"
 
 
+#: Metrics shown first in the runs table, when a run has them.
+HEADLINE_KEYS = ("test/macro_f1", "test/accuracy", "test/kl", "val/macro_f1", "val/accuracy", "val/loss", "train/loss")
+
+
+def headline(summary: dict[str, float], count: int = 2) -> list[tuple[str, float]]:
+    """The most telling results of a run: preferred keys first, then any result with a known direction."""
+    chosen = [k for k in HEADLINE_KEYS if k in summary]
+    chosen += sorted(k for k in summary if k not in chosen and direction(k) is not None and "/" in k
+                     and not k.startswith(("calibration/", "derived/", "model/")))
+    chosen += sorted(k for k in summary if k not in chosen)
+    return [(k, summary[k]) for k in chosen[:count]]
+
+
 def runs_table(runs: list[Run]) -> Table:
-    """One line per run."""
+    """One line per run: id, project/name with its start, status, duration, the telling metrics."""
     table = Table(title=f"{len(runs)} runs", title_justify="left")
     table.add_column("id", no_wrap=True)
-    table.add_column("project/name", overflow="fold")
+    table.add_column("project/name, started", overflow="fold", max_width=26)
     table.add_column("status", no_wrap=True)
-    table.add_column("started", no_wrap=True)
     table.add_column("took", no_wrap=True, justify="right")
     table.add_column("latest metrics", overflow="fold")
     for run in runs:
-        shown = "\n".join(f"{k}={v:.4g}" for k, v in list(run.summary.items())[:2])
+        shown = "\n".join(f"{k}={v:.4g}" for k, v in headline(run.summary))
         more = len(run.summary) - 2
-        table.add_row(run.id, f"{run.project}/{run.name}", Text(run.status, style=STATUS_STYLE.get(run.status, "")),
-                      _when(run.created_at)[5:], _duration(run), shown + (f"\n(+{more} more)" if more > 0 else ""))
+        who = Text(f"{run.project}/{run.name}\n")
+        who.append(_when(run.created_at), style="dim")
+        table.add_row(run.id, who, Text(run.status, style=STATUS_STYLE.get(run.status, "")), _duration(run),
+                      shown + (f"\n(+{more} more)" if more > 0 else ""))
     return table
 
 
