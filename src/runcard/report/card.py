@@ -88,7 +88,9 @@ def _data(loaded: LoadedRun) -> dict[str, Any]:
         splits[split] = {"n": table.n, "classes": [str(c) for c in table.classes],
                          "distribution": dict(zip((str(c) for c in table.classes), counts.tolist())),
                          "predictions_sha256": art.sha256, "checkpoint": art.meta.get("checkpoint")}
-    return {"splits": splits}
+    data = loaded.run.config.get("data")
+    description = data.get("description") if isinstance(data, dict) else None
+    return {"splits": splits, "description": description or None}
 
 
 def _evaluation(loaded: LoadedRun, split: str) -> dict[str, Any]:

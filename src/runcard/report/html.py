@@ -20,13 +20,16 @@ th{background:#f6f6f6}td:first-child,th:first-child{text-align:left}code{backgro
 .error{border-color:#c0392b}.warning{border-color:#e67e22}.info{border-color:#2980b9}
 .sev{font-weight:bold;font-size:.8em;letter-spacing:.05em}.muted{color:#666;font-size:.88em}
 .plots{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}details{margin:.3em 0}
+.scroll{overflow-x:auto}table.text td{text-align:left}
 """
 
 
-def html_table(headers: Sequence[Any], rows: Sequence[Sequence[Any]]) -> str:
+def html_table(headers: Sequence[Any], rows: Sequence[Sequence[Any]], *, text: bool = False) -> str:
+    """A table (in a horizontally scrolling box); ``text`` left-aligns every column."""
     head = "".join(f"<th>{escape(cell(h))}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{escape(cell(v))}</td>" for v in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    kind = ' class="text"' if text else ""
+    return f'<div class="scroll"><table{kind}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def t(rows: R.Rows) -> str:
@@ -95,8 +98,9 @@ def card_html(doc: dict[str, Any]) -> str:
     splits = doc["data"]["splits"]
     training = doc["training"]
     sections = [("findings", f"Findings ({len(doc['findings'])})", findings_html(doc["findings"])),
-                ("data", "Data", t(R.data_rows(splits)) if splits else "<p>No predictions were logged.</p>"),
-                ("config", "Config", html_table(["key", "value"], R.flat_config(doc["config"])) if doc["config"]
+                ("data", "Data", (f"<p>{escape(doc['data']['description'])}</p>" if doc["data"].get("description") else "")
+                 + (t(R.data_rows(splits)) if splits else "<p>No predictions were logged.</p>")),
+                ("config", "Config", html_table(["key", "value"], R.flat_config(doc["config"]), text=True) if doc["config"]
                  else "<p>No config was recorded.</p>")]
     model = doc["model"]
     sections.append(("model", "Model", f"<p>Parameters: {escape(cell(model['parameters'])) if model['parameters'] else 'not logged'}.</p>"

@@ -70,6 +70,8 @@ def card_markdown(doc: dict[str, Any]) -> str:
              findings_section(doc["findings"])]
     splits = doc["data"]["splits"]
     parts.append("## Data\n")
+    if doc["data"].get("description"):
+        parts.append(doc["data"]["description"] + "\n")
     parts.append(md(R.data_rows(splits)) if splits else "No predictions were logged for this run.")
     parts.append("\n## Config\n")
     parts.append(table(["key", "value"], R.flat_config(doc["config"])) if doc["config"] else "No config was recorded.")
