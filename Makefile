@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/agnews_tfidf_lr
 
-.PHONY: demo test bench examples chromium clean
+.PHONY: demo test bench examples chromium clean stance stance-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,24 @@ demo: $(VENV)/.installed-train
 	$(BIN)/runcard compare $$a $$b --out build/cards/compare-$$a-$$b.md; \
 	$(BIN)/runcard compare $$a $$b --html --out build/cards/compare-$$a-$$b.html; \
 	$(BIN)/runcard runs --project agnews-actions
+
+$(VENV)/.installed-encoders: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[encoders]'
+	touch $@
+
+## stance: SemEval-2016 stance + sentiment over all-MiniLM-L6-v2, baseline and imbalance-handled (about 20 minutes
+## on 2 cores), and their comparison. The data is not redistributable: the configs read it from ../shared/data.
+stance: $(VENV)/.installed-encoders
+	@set -eo pipefail; \
+	a=$$($(BIN)/runcard run examples/stance_sentiment_baseline.toml --json | $(RUN_ID)); \
+	b=$$($(BIN)/runcard run examples/stance_sentiment.toml --json | $(RUN_ID)); \
+	$(BIN)/runcard compare $$a $$b --out build/cards/compare-$$a-$$b.md; \
+	$(BIN)/runcard compare $$a $$b --html --out build/cards/compare-$$a-$$b.html; \
+	echo "comparison: build/cards/compare-$$a-$$b.md and .html"
+
+## stance-quick: the imbalance-handled config on a small subsample, to try the pipeline (under 2 minutes).
+stance-quick: $(VENV)/.installed-encoders
+	$(BIN)/runcard run examples/stance_sentiment.toml --quick
 
 ## test: the whole suite (unit, property-based, CLI, store on SQLite and PostgreSQL, HTML in Chromium, doctests).
 test: $(VENV)/.installed-test

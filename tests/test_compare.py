@@ -85,3 +85,22 @@ def test_mismatches_are_errors(rng: np.random.Generator) -> None:
         compare_predictions(table_from_arrays(y, pa, ids=ids), table_from_arrays(flipped, pb, ids=ids))
     with pytest.raises(InputError, match="only one of"):
         compare_predictions(table_from_arrays(y, pa, ids=ids), table_from_arrays(y, pb))
+
+
+def test_per_class_f1_differences_match_sklearn_and_a_row_bootstrap(rng: np.random.Generator) -> None:
+    y, pa, pb = two_systems(rng, n=400, k=3)
+    cmp = compare_predictions(table_from_arrays(y, pa), table_from_arrays(y, pb), n_boot=3000, seed=1)
+    f1_a = skm.f1_score(y, pa.argmax(1), average=None, labels=range(3), zero_division=0)
+    f1_b = skm.f1_score(y, pb.argmax(1), average=None, labels=range(3), zero_division=0)
+    assert [cmp.f1[str(c)][0] for c in range(3)] == pytest.approx(f1_a.tolist())
+    assert [cmp.f1[str(c)][1] for c in range(3)] == pytest.approx(f1_b.tolist())
+    rows = np.random.default_rng(4).integers(0, len(y), size=(1500, len(y)))
+    for c in range(3):
+        diffs = [skm.f1_score(y[r], pb.argmax(1)[r], labels=[c], average=None, zero_division=0)[0]
+                 - skm.f1_score(y[r], pa.argmax(1)[r], labels=[c], average=None, zero_division=0)[0] for r in rows]
+        ref_lo, ref_hi = np.percentile(diffs, [2.5, 97.5])
+        lo, hi = cmp.f1_ci95[str(c)]
+        width = ref_hi - ref_lo
+        assert lo == pytest.approx(ref_lo, abs=0.1 * width) and hi == pytest.approx(ref_hi, abs=0.1 * width)
+    entry = cmp.to_dict()["per_class_f1"]["2"]
+    assert entry["b_minus_a"] == pytest.approx(f1_b[2] - f1_a[2])

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from runcard.errors import InputError
-from runcard.metrics.classification import confusion_matrix, summary_scores
+from runcard.metrics.classification import confusion_matrix, per_class_scores, summary_scores
 from runcard.stats import LEVEL, mcnemar_exact, percentile_interval, resample_cells
 from runcard.table import PredictionTable, reorder_classes
 
@@ -39,6 +39,9 @@ class Comparison:
     only_b_correct: int
     p_value: float
     settings: dict[str, Any]
+    f1: dict[str, tuple[float, float]]  # class -> (A's F1, B's F1)
+    f1_ci95: dict[str, tuple[float, float]]  # class -> paired CI of B - A
+
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready comparison (docs/evaluation.md, "compare")."""
@@ -49,6 +52,8 @@ class Comparison:
             "a": {"source": self.names[0], **{k: v[0] for k, v in self.scores.items()}},
             "b": {"source": self.names[1], **{k: v[1] for k, v in self.scores.items()}},
             "difference": {k: {"b_minus_a": self.difference[k], "ci95": list(self.ci95[k])} for k in COMPARED},
+            "per_class_f1": {c: {"a": a, "b": b, "b_minus_a": b - a, "ci95": list(self.f1_ci95[c])}
+                             for c, (a, b) in self.f1.items()},
             "mcnemar": {"only_a_correct": self.only_a_correct, "only_b_correct": self.only_b_correct,
                         "p_value": self.p_value},
             "settings": dict(self.settings),
@@ -90,12 +95,16 @@ def pair_tables(a: PredictionTable, b: PredictionTable) -> tuple[PredictionTable
 
 
 def compare_tables(a: PredictionTable, b: PredictionTable, *, n_boot: int = 1000, seed: int = 0) -> Comparison:
-    """Paired difference (B - A) in accuracy and macro-F1 with bootstrap CIs, and McNemar's test."""
+    """Paired difference (B - A) in accuracy, macro-F1 and each class's F1 with bootstrap CIs, and
+    McNemar's test."""
     a, b, paired_by = pair_tables(a, b)
     k = a.n_classes
     y, pa, pb = a.y_true, a.probs.argmax(axis=1), b.probs.argmax(axis=1)
     point_a = summary_scores(confusion_matrix(y, pa, k))
     point_b = summary_scores(confusion_matrix(y, pb, k))
+    f1_a = per_class_scores(confusion_matrix(y, pa, k))["f1"]
+    f1_b = per_class_scores(confusion_matrix(y, pb, k))["f1"]
+    names = [str(c) for c in a.classes]
     cells, counts = np.unique((y * k + pa) * k + pb, return_counts=True)
     diffs = _bootstrap_differences(cells, counts, k, n_boot, np.random.default_rng(seed))
     right_a, right_b = pa == y, pb == y
@@ -112,6 +121,8 @@ def compare_tables(a: PredictionTable, b: PredictionTable, *, n_boot: int = 1000
         only_a_correct=only_a,
         only_b_correct=only_b,
         p_value=mcnemar_exact(only_a, only_b),
+        f1={c: (float(f1_a[i]), float(f1_b[i])) for i, c in enumerate(names)},
+        f1_ci95={c: _interval(diffs["f1"][:, i]) for i, c in enumerate(names)},
         settings={"ci": "paired cell-multinomial bootstrap, percentile", "n_boot": n_boot, "seed": seed,
                   "level": LEVEL, "test": "exact McNemar (two-sided binomial on discordant pairs)"},
     )
@@ -125,11 +136,13 @@ def _interval(samples: np.ndarray) -> tuple[float, float]:
 def _bootstrap_differences(
     cells: np.ndarray, counts: np.ndarray, k: int, n_boot: int, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
-    """B - A scores over ``n_boot`` joint resamples of the occupied (true, A, B) cells."""
+    """B - A scores over ``n_boot`` joint resamples of the occupied (true, A, B) cells; ``f1`` holds
+    the per-class differences, shape (n_boot, k)."""
     draws = resample_cells(counts, n_boot, rng)  # (n_boot, cells)
     true, rest = np.divmod(cells, k * k)
     pred_a, pred_b = np.divmod(rest, k)
     out = {key: np.empty(n_boot) for key in COMPARED}
+    out["f1"] = np.empty((n_boot, k))
     batch = max(1, BATCH_CELLS // (k * k))
     for start in range(0, n_boot, batch):
         chunk = draws[start : start + batch]
@@ -139,7 +152,7 @@ def _bootstrap_differences(
         for pred in (pred_a, pred_b):
             flat = (offsets + true * k + pred).reshape(-1)
             cms = np.bincount(flat, weights=chunk.reshape(-1), minlength=m * k * k).reshape(m, k, k)
-            scores.append(summary_scores(cms))
-        for key in COMPARED:
+            scores.append({**summary_scores(cms), "f1": per_class_scores(cms)["f1"]})
+        for key in (*COMPARED, "f1"):
             out[key][start : start + m] = scores[1][key] - scores[0][key]
     return out

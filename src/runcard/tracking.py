@@ -252,16 +252,17 @@ class ActiveRun:
 
     def log_predictions(self, split: str, y_true: Any, y_prob: Any = None, *, logits: Any = None,
                         classes: Any = None, ids: Any = None, texts: Any = None, targets: Any = None,
-                        pred: Any = None, checkpoint: str | None = None) -> str:
+                        pred: Any = None, checkpoint: str | None = None, task: str | None = None) -> str:
         """Validate and store one split's predictions (Parquet, docs/formats.md); return their sha256.
 
-        ``checkpoint`` is the sha256 returned by `log_checkpoint` for the weights that made them.
+        ``checkpoint`` is the sha256 returned by `log_checkpoint` for the weights that made them;
+        ``task`` names the task on a multi-task run (documents then show ``<split>/<task>``).
         """
         self._check_open()
         table = table_from_arrays(y_true, y_prob, logits=logits, classes=classes, ids=ids, texts=texts,
                                   targets=targets, pred=pred, source=f"run {self.id} {split}")
         self.flush()
-        return store_predictions(self.store, self.id, split, table, checkpoint).sha256
+        return store_predictions(self.store, self.id, split, table, checkpoint, task).sha256
 
 
 def start_run(project: str, name: str | None = None, *, config: Mapping[str, Any] | None = None,

@@ -127,7 +127,7 @@ def test_html_card_loads_cleanly_in_chromium(env: dict[str, str], tmp_path: Path
     dom, console = render_in_chromium(out)
     assert console == []
     for section in ('id="findings"', 'id="data"', 'id="training"', 'id="results"', 'id="calibration"',
-                    'id="provenance"', "<svg"):
+                    'id="decision"', 'id="provenance"', "<svg"):
         assert section in dom
     assert dom.count("<svg") >= 5  # curves, heatmaps, per-class bars, reliability diagrams
 
@@ -150,3 +150,17 @@ def test_card_html_escapes_hostile_strings(tmp_path: Path, monkeypatch: pytest.M
         r.log_metric("<b>loss</b>", 1.0)
     html = card_html(build_card(store, get_run(r.id, store)))
     assert "<script>alert" not in html and "<img src=x>" not in html and "&lt;script&gt;" in html
+
+
+def test_compare_json_names_the_runs_and_keeps_their_scores(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    a = log_run(np.random.default_rng(5), tmp_path, "a", 0.6)
+    b = log_run(np.random.default_rng(6), tmp_path, "b", 0.7)
+    doc = json.loads(run(env, "compare", a, b, "--json").stdout)
+    test = next(p for p in doc["paired"] if p["split"] == "test")
+    assert (test["a"], test["b"]) == (a, b)
+    assert set(test["scores"]) == {"a", "b"} and "macro_f1" in test["scores"]["b"]
+    f1 = test["per_class_f1"]
+    assert set(f1) == set(CLASSES)
+    assert all(v["ci95"][0] <= v["b_minus_a"] <= v["ci95"][1] for v in f1.values())
+    md = run(env, "compare", a, b).stdout
+    assert f"| test | {a} | {b} | accuracy |" in md and "F1 per class, paired" in md

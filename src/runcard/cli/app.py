@@ -21,6 +21,7 @@ from runcard.cli import (
     report_cmd,
     run_cmd,
     runs_cmd,
+    sweep_cmd,
 )
 from runcard.errors import InputError, RunCardError
 
@@ -42,6 +43,7 @@ app.command("import", epilog=import_cmd.EPILOG)(import_cmd.import_command)
 app.command("run", epilog=run_cmd.EPILOG)(run_cmd.run_command)
 app.command("card", epilog=report_cmd.CARD_EPILOG)(report_cmd.card_command)
 app.command("summary", epilog=report_cmd.SUMMARY_EPILOG)(report_cmd.summary_command)
+app.command("sweep", epilog=sweep_cmd.EPILOG)(sweep_cmd.sweep_command)
 
 
 def _version(value: bool) -> None:

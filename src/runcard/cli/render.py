@@ -186,10 +186,16 @@ def comparison_report(cmp: Comparison) -> Group:
         table.add_column(name, justify="left" if name == "metric" else "right")
     for key, (a, b) in cmp.scores.items():
         table.add_row(key, f"{a:.4f}", f"{b:.4f}", f"{cmp.difference[key]:+.4f}", _ci(cmp.ci95[key]))
+    per_class = Table(title="F1 per class", title_justify="left")
+    for name in ("class", "A", "B", "B − A", "95 % CI"):
+        per_class.add_column(name, justify="left" if name == "class" else "right")
+    for cls, (a, b) in cmp.f1.items():
+        per_class.add_row(cls, f"{a:.4f}", f"{b:.4f}", f"{b - a:+.4f}", _ci(cmp.f1_ci95[cls]))
     verdict = "the error rates differ" if cmp.p_value < 0.05 else "no evidence that the error rates differ"
     return Group(
         Text(f"A: {cmp.names[0]}\nB: {cmp.names[1]}", style="bold"),
         table,
+        per_class,
         Text(f"McNemar exact test: only A right on {cmp.only_a_correct:,} rows, only B right on "
              f"{cmp.only_b_correct:,}; p = {cmp.p_value:.4g} ({verdict} at the 5 % level)."),
     )

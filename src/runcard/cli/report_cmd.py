@@ -11,6 +11,7 @@ from rich.console import Console
 from runcard.cli.options import AsJson, Seed, StoreUrl, print_json
 from runcard.data.atomic import atomic_path
 from runcard.errors import InputError
+from runcard.findings import RunView
 from runcard.importers import detect
 from runcard.report.card import build_card
 from runcard.report.comparison import load_targets
@@ -20,7 +21,7 @@ from runcard.report.multi import summary_html, summary_markdown
 from runcard.report.summary import build_summary
 from runcard.report.views import latest_predictions, load_run, view_from_record, view_from_run
 from runcard.runs import get_run, list_runs
-from runcard.store import open_store
+from runcard.store import Run, Store, open_store
 
 Html = Annotated[bool, typer.Option("--html", help="A self-contained HTML file instead of Markdown.")]
 Out = Annotated[Path | None, typer.Option("--out", help="Write to this file (atomically) instead of stdout.")]
@@ -30,7 +31,8 @@ CARD_EPILOG = ("Examples:\n\n  runcard card 3fa9\n\n  runcard card 3fa9 --html -
                "  runcard card 3fa9 --targets targets.toml --json")
 SUMMARY_EPILOG = ("Examples:\n\n  runcard summary --project softlabel --sort test/kl\n\n"
                   "  runcard summary experiments/ --group-by lr --html --out sweep.html\n\n"
-                  "  runcard summary --project agnews --json")
+                  "  runcard summary --project agnews --json\n\n"
+                  "  runcard summary --sweep 1c9e04ab --group-by train.lr")
 
 
 def emit(doc: dict[str, Any], text: str, out: Path | None, as_json: bool) -> None:
@@ -46,6 +48,12 @@ def emit(doc: dict[str, Any], text: str, out: Path | None, as_json: bool) -> Non
     with atomic_path(out) as tmp:
         tmp.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n" if as_json else text, encoding="utf-8")
     Console(stderr=True).print(f"wrote {out}")
+
+
+def stored_views(store: Store, runs: list[Run]) -> list[RunView]:
+    """Leaderboard views of stored runs: evaluated from their predictions when they have some."""
+    return [load_run(store, r, series=False, ci=False).view if latest_predictions(r) else view_from_run(r)
+            for r in runs]
 
 
 def card_command(
@@ -68,6 +76,8 @@ def summary_command(
     path: Annotated[Path | None, typer.Argument(help="A folder of runs to summarise without storing them "
                                                 "(any layout `runcard import` reads).", show_default=False)] = None,
     project: Annotated[str | None, typer.Option("--project", help="Summarise this project's stored runs.")] = None,
+    sweep: Annotated[str | None, typer.Option("--sweep", help="Only the stored runs of this sweep (their tag "
+                                              "sweep; `runcard sweep` prints the id).")] = None,
     sort: Annotated[str | None, typer.Option("--sort", help="Metric to rank by (default: chosen from the runs).")] = None,
     group_by: Annotated[str | None, typer.Option("--group-by", help="Config key (a.b for nested) to group by: "
                                                  "mean ± std over the runs of each value.")] = None,
@@ -79,8 +89,8 @@ def summary_command(
     as_json: AsJson = False,
 ) -> None:
     """Leaderboard of many runs or a sweep: sorted, grouped, outliers set apart, takeaways, findings."""
-    if path is not None and project is not None:
-        raise InputError("give either PATH (a folder of runs) or --project (stored runs), not both.")
+    if path is not None and (project is not None or sweep is not None):
+        raise InputError("give either PATH (a folder of runs) or --project/--sweep (stored runs), not both.")
     pair = None
     if criterion:
         if ":" not in criterion:
@@ -93,8 +103,12 @@ def summary_command(
         source = str(path)
     else:
         opened = open_store(store)
-        views = [load_run(opened, r, series=False, ci=False).view if latest_predictions(r) else view_from_run(r)
-                 for r in list_runs(project, opened)]
-        source = f"project {project}" if project else "all runs"
+        runs = [r for r in list_runs(project, opened) if sweep is None or r.tags.get("sweep") == sweep]
+        if sweep is not None and not runs:
+            raise InputError(f"--sweep {sweep}: no stored run has this sweep id"
+                             + (f" in project {project}" if project else "") + "; `runcard runs` lists the runs.")
+        views = stored_views(opened, runs)
+        parts = ([f"sweep {sweep}"] if sweep else []) + ([f"project {project}"] if project else [])
+        source = ", ".join(parts) or "all runs"
     doc = build_summary(views, source=source, sort=sort, group_by=group_by, criterion=pair)
     emit(doc, summary_html(doc) if html else summary_markdown(doc), out, as_json)

@@ -1,38 +1,70 @@
-"""`runcard run CONFIG`: run a reference experiment from a typed TOML config."""
+"""`runcard run CONFIG`: run a reference experiment from a typed TOML config; `--from RUN` re-runs a stored one."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from runcard.cli.options import AsJson, StoreUrl, print_json
-from runcard.recipes import run_config
-from runcard.store import open_store
+from runcard.errors import InputError
+from runcard.recipes import rerun, run_config
+from runcard.runs import get_run
+from runcard.store import Store, open_store
 
 EPILOG = (
     "Examples:\n\n"
     "  runcard run examples/agnews_actions.toml\n\n"
     "  runcard run examples/agnews_actions_logreg.toml --store sqlite:///runs/agnews.db\n\n"
+    "  runcard run examples/stance_sentiment.toml --quick\n\n"
+    "  runcard run --from 3fa9   (the stored run's config and seed again, as a new run)\n\n"
     "Config reference: docs/recipes.md. The card is written to [report] out_dir and its path printed."
 )
 
 
+def _start(config: Path | None, from_run: str | None, store: Store, *, quiet: bool, quick: bool) -> Any:
+    """Run ``config``, or re-run the stored run ``from_run``: exactly one of them."""
+    if config is not None and from_run is None:
+        return run_config(config, store, quiet=quiet, quick=quick)
+    if from_run is not None and config is None:
+        if quick:
+            raise InputError("--quick does not apply with --from: a re-run repeats the stored run as it was.")
+        return rerun(from_run, store, quiet=quiet)
+    raise InputError("give a CONFIG file or --from RUN (a stored run to re-run), exactly one.")
+
+
 def run_command(
-    config: Annotated[Path, typer.Argument(help="Recipe config (TOML).", show_default=False)],
+    config: Annotated[Path | None, typer.Argument(help="Recipe config (TOML).", show_default=False)] = None,
+    from_run: Annotated[str | None, typer.Option("--from", help="Re-run this stored run (id or prefix) from the "
+                                                 "config and seed stored with it; the new run is tagged rerun_of.",
+                                                 show_default=False)] = None,
     store: StoreUrl = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables on stderr.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="A small subsample and one short epoch, to try the "
+                                        "pipeline in a couple of minutes (the config's [quick] table).")] = False,
     as_json: AsJson = False,
 ) -> None:
-    """Run the experiment a config describes: data, audit, training, evaluation, calibration, card."""
-    result = run_config(config, open_store(store), quiet=quiet)
+    """Run the experiment a config describes: data, audit, training, evaluation, calibration, card.
+
+    Ctrl-C stops it: the run is marked failed with everything logged so far, and the exit code is 130.
+    """
+    opened = open_store(store)
+    try:
+        result = _start(config, from_run, opened, quiet=quiet, quick=quick)
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted: the run is marked failed in the store, with what it had logged "
+                                   "(runcard runs shows it).")
+        raise typer.Exit(130) from None
+    origin = get_run(result.run_id, opened).tags.get("rerun_of") if from_run is not None else None
     if as_json:
-        print_json({"run": result.run_id, "card": str(result.card_markdown),
+        print_json({"run": result.run_id, **({"rerun_of": origin} if origin else {}),
+                    "card": str(result.card_markdown),
                     "card_html": None if result.card_html is None else str(result.card_html),
                     "metrics": result.metrics})
         return
     console = Console()
-    console.print(f"run {result.run_id}: card written to {result.card_markdown}"
+    console.print(f"run {result.run_id}" + (f" (re-run of {origin})" if origin else "")
+                  + f": card written to {result.card_markdown}"
                   + (f" and {result.card_html}" if result.card_html else ""))

@@ -40,7 +40,7 @@ def run_findings(view: RunView, *, calibration: Mapping[str, dict[str, Any]] | N
     """Every rule that looks at one run. ``calibration``: split -> fitted temperature scaling result."""
     found: list[Finding] = []
     for split, ev in view.evaluations.items():
-        if split == "train":  # training-set fit is not generalisation: only data problems are reported
+        if split.split("/", 1)[0] == "train":  # training-set fit is not generalisation: only data problems are reported
             found += zero_support(ev, split, view.id) + majority_collapse(ev, split, view.id)
         else:
             found += evaluation_findings(ev, split, view.id, (calibration or {}).get(split))

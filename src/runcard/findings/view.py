@@ -51,4 +51,21 @@ class RunView:
             if ev.soft:
                 for key, value in ev.soft.items():
                     out[f"{split}/{key}"] = value
+        out.update(task_means(self.evaluations))
         return out
+
+
+def task_means(evaluations: Mapping[str, Evaluation]) -> dict[str, float]:
+    """On a multi-task run (evaluations keyed ``<split>/<task>``): ``<split>/macro_f1`` and
+    ``<split>/accuracy`` as the mean over its tasks."""
+    by_split: dict[str, list[Evaluation]] = {}
+    for key, ev in evaluations.items():
+        split, _, task = key.partition("/")
+        if task:
+            by_split.setdefault(split, []).append(ev)
+    out = {}
+    for split, evs in by_split.items():
+        if len(evs) > 1:
+            out[f"{split}/macro_f1"] = sum(e.macro_f1 for e in evs) / len(evs)
+            out[f"{split}/accuracy"] = sum(e.accuracy for e in evs) / len(evs)
+    return out

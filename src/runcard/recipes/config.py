@@ -5,12 +5,13 @@ Relative paths in a config are relative to the config file's folder.
 
 from __future__ import annotations
 
-import tomllib
+import copy
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from runcard.data.toml import read_toml
 from runcard.errors import InputError
 
 
@@ -18,12 +19,17 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ExperimentConfig(Strict):
+class ExperimentBase(Strict):
+    """Where a run is filed and how it is seeded; each recipe's config names its own `recipe`."""
+
     project: str = Field(min_length=1)
     name: str = Field(min_length=1)
-    recipe: Literal["tfidf_mlp"] = "tfidf_mlp"
     seed: int = Field(default=0, ge=0)
     tags: dict[str, str] = {}
+
+
+class ExperimentConfig(ExperimentBase):
+    recipe: Literal["tfidf_mlp"] = "tfidf_mlp"
 
 
 class HashSplitConfig(Strict):
@@ -136,23 +142,49 @@ def _where(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) if parts else "(top level)"
 
 
-def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[RecipeConfig, Path]:
-    """Read and validate a recipe config; errors name the file, the key and the problem."""
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[Any, Path]:
+    """Read and validate a recipe config (the model `experiment.recipe` names); errors name the file,
+    the key and the problem."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such config file.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML ({exc}).") from None
+    raw = read_toml(path, "config file")
+    return validate_config(raw, str(path), overrides), path.resolve().parent
+
+
+def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """``{"train.lr": 0.01}`` written into a nested config dict (a copy; tables are created as needed)."""
+    out = copy.deepcopy(raw)
     for dotted, value in (overrides or {}).items():
-        node = raw
+        node = out
         *parents, leaf = dotted.split(".")
         for part in parents:
-            node = node.setdefault(part, {})
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise InputError(f"override {dotted!r}: {part!r} is a value, not a table.")
+            node = child
         node[leaf] = value
+    return out
+
+
+def validate_config(raw: dict[str, Any], source: str, overrides: dict[str, Any] | None = None) -> Any:
+    """Validate a config dict (a file's content, or a config stored with a run) for the recipe
+    `experiment.recipe` names, after applying dotted ``overrides``."""
+    path = source
+    raw = apply_overrides(raw, overrides)
+    recipe = raw.get("experiment", {}).get("recipe") if isinstance(raw.get("experiment"), dict) else None
+    model: type[Strict] = RecipeConfig
+    if recipe == "multitask_encoder":
+        from runcard.recipes.multitask_config import MultiTaskConfig
+
+        model = MultiTaskConfig
+    elif recipe == "softlabel_encoder":
+        from runcard.recipes.softlabel_config import SoftConfig
+
+        model = SoftConfig
+    elif recipe not in (None, "tfidf_mlp"):
+        raise InputError(f"{path}: experiment.recipe = {recipe!r} is not a recipe; use \"tfidf_mlp\", "
+                         "\"multitask_encoder\" or \"softlabel_encoder\" (docs/recipes.md).")
     try:
-        config = RecipeConfig.model_validate(raw)
+        config = model.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "extra_forbidden":
@@ -163,4 +195,4 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> tu
             message = f"{_where(first['loc'])}: {first['msg']}"
         more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
         raise InputError(f"{path}: {message}{more}.") from None
-    return config, path.resolve().parent
+    return config

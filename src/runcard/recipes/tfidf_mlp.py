@@ -79,7 +79,8 @@ def run_recipe(config: RecipeConfig, base: Path, store: Store, *, reporter: Repo
     validate_derived(config.derived, config.data.labels.classes)
     exp = config.experiment
     with start_run(exp.project, exp.name, config=config.model_dump(mode="json"),
-                   tags={"recipe": exp.recipe, "seed": str(exp.seed), **exp.tags}, store=store) as run:
+                   tags={"recipe": exp.recipe, "seed": str(exp.seed), "config_dir": str(base), **exp.tags},
+                   store=store) as run:
         with run.stage("data"):
             dataset = load_dataset(config.data, config.split, base)
             say.table("split sizes", dataset.distribution())

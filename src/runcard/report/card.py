@@ -13,12 +13,16 @@ from typing import Any
 import numpy as np
 
 from runcard._version import __version__
+from runcard.decision import decision_rules
 from runcard.evaluate import evaluate_table
 from runcard.findings import run_findings
 from runcard.findings.comparison import flatten_config
 from runcard.posthoc import calibrate_tables
+from runcard.report.soft import soft_section
+from runcard.report.tasks import cross_task, target_rows
 from runcard.report.views import LoadedRun, load_run
 from runcard.store import Run, Store
+from runcard.store.predictions import split_of, task_of
 from runcard.store.sql import safe_url
 
 #: Curves are thinned to at most this many points per series (the first and last always kept).
@@ -50,11 +54,18 @@ def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | N
                bins: int = 15) -> dict[str, Any]:
     """Everything on the card of ``run`` (which must be a stored run)."""
     loaded = load_run(store, run, seed=seed, bins=bins)
-    calibration = _calibration(loaded, bins)
-    findings = run_findings(loaded.view, targets=targets, calibration={
-        split: {"temperature": calibration["temperature"], "ece_after": calibration["splits"][split]["after"]["ece"]}
-        for split in (calibration or {}).get("splits", {})} if calibration else None)
-    return {
+    if targets is None and isinstance(run.config.get("targets"), dict) and run.config["targets"]:
+        targets = run.config["targets"]
+    tasks = _task_keys(loaded)
+    by_task = {task: _calibration(loaded, bins, keys) for task, keys in tasks.items()}
+    calibration = by_task.get(None)
+    fitted: dict[str, dict[str, Any]] = {}
+    for task, cal in by_task.items():
+        for split in (cal or {}).get("splits", {}):
+            key = split if task is None else f"{split}/{task}"
+            fitted[key] = {"temperature": cal["temperature"], "ece_after": cal["splits"][split]["after"]["ece"]}  # type: ignore[index]
+    findings = run_findings(loaded.view, targets=targets, calibration=fitted or None)
+    doc: dict[str, Any] = {
         "kind": "card",
         "run": {k: v for k, v in run.to_dict().items() if k not in ("artifacts", "summary", "stages", "config")},
         "provenance": {"run": run.id, "store": safe_url(store.url), "runcard": __version__,
@@ -77,7 +88,52 @@ def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | N
         "construction": _construction(run),
         "logged_metrics": {k: (None if v != v else v) for k, v in sorted(run.summary.items())
                            if not k.startswith("derived/")},
+        "targets": target_rows(targets or {}, loaded.view.metrics(), _intervals(loaded)),
     }
+    references = run.config.get("references") if isinstance(run.config.get("references"), list) else None
+    soft = soft_section(loaded.tables, references)
+    if soft is not None:
+        doc["soft_labels"] = soft
+    rules = {task: _decision_rules(loaded, keys, bins, seed) for task, keys in tasks.items()}
+    if None in tasks:
+        doc["decision_rules"] = rules[None]
+    else:
+        doc["tasks"] = {str(task): {"calibration": by_task[task], "decision_rules": rules[task]} for task in tasks}
+        test = [k for k in loaded.tables if split_of(k) == "test"]
+        doc["cross_task"] = cross_task({str(task_of(k)): loaded.tables[k] for k in test}) if len(test) > 1 else []
+    return doc
+
+
+def _task_keys(loaded: LoadedRun) -> dict[str | None, list[str]]:
+    """Predictions keys per task (None on a single-task run), in the card's order."""
+    out: dict[str | None, list[str]] = {}
+    for key in loaded.tables:
+        out.setdefault(task_of(key), []).append(key)
+    return out
+
+
+def _val_test(keys: list[str]) -> tuple[str | None, str | None]:
+    val = next((k for k in keys if split_of(k) in ("val", "validation", "dev")), None)
+    others = [k for k in keys if k != val and split_of(k) != "train"]
+    return val, (others[-1] if others else None)
+
+
+def _decision_rules(loaded: LoadedRun, keys: list[str], bins: int, seed: int) -> dict[str, Any] | None:
+    val, test = _val_test(keys)
+    if val is None or test is None:
+        return None
+    out = decision_rules(loaded.tables[val], loaded.tables[test], bins=bins, seed=seed)
+    out.update(fitted_on=val, applied_to=test)
+    return out
+
+
+def _intervals(loaded: LoadedRun) -> dict[str, list[float] | None]:
+    """``<split>/<metric>`` -> its bootstrap CI, for the metrics the evaluation computed one for."""
+    out: dict[str, list[float] | None] = {}
+    for key, ev in loaded.evaluations.items():
+        for metric, (lo, hi) in (ev.ci95 or {}).items():
+            out[f"{key}/{metric}"] = [lo, hi]
+    return out
 
 
 def _data(loaded: LoadedRun) -> dict[str, Any]:
@@ -102,21 +158,22 @@ def _evaluation(loaded: LoadedRun, split: str) -> dict[str, Any]:
     return out
 
 
-def _calibration(loaded: LoadedRun, bins: int) -> dict[str, Any] | None:
-    """Temperature scaling fitted on the validation predictions, applied to every other split."""
-    val_split = next((s for s in ("val", "validation", "dev") if s in loaded.tables), None)
-    if val_split is None:
+def _calibration(loaded: LoadedRun, bins: int, keys: list[str]) -> dict[str, Any] | None:
+    """Temperature scaling fitted on the validation predictions (of one task), applied to the last
+    other split. Splits are named without the task: the task's section says which task it is."""
+    val_key, test_key = _val_test(keys)
+    if val_key is None:
         return None
-    others = [s for s in loaded.tables if s != val_split]
-    test = loaded.tables[others[-1]] if others else None
-    result = calibrate_tables(loaded.tables[val_split], test, bins=bins)
+    test = loaded.tables[test_key] if test_key else None
+    result = calibrate_tables(loaded.tables[val_key], test, bins=bins)
     out = result.to_dict()
-    out["fitted_on"] = val_split
-    if test is not None:
-        out["splits"][others[-1]] = out["splits"].pop("test")
+    out["fitted_on"] = split_of(val_key)
+    out["splits"][split_of(val_key)] = out["splits"].pop("val")
+    if test is not None and test_key is not None:
+        out["splits"][split_of(test_key)] = out["splits"].pop("test")
         after = evaluate_table(result.calibrated["test"], ci=False, bins=bins)
         out["reliability_after"] = after.to_dict()["reliability"]
-        out["applied_to"] = others[-1]
+        out["applied_to"] = test_key
     return out
 
 

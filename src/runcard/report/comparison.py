@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from runcard._version import __version__
 from runcard.compare import compare_tables
+from runcard.data.toml import read_toml
 from runcard.errors import InputError
 from runcard.findings import group_findings, not_significant, run_findings, sort_findings
 from runcard.findings.comparison import config_differences, flatten_config
@@ -22,12 +22,7 @@ def load_targets(path: str | Path) -> dict[str, dict[str, Any]]:
     """Targets from TOML: one table per metric key with tiers (e.g. minimum, target, stretch) and an
     optional ``direction`` ("higher" or "lower"); see docs/reports.md."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such targets file.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML ({exc}).") from None
+    data = read_toml(path, "targets file")
     targets: dict[str, dict[str, Any]] = {}
     for metric, spec in data.items():
         if not isinstance(spec, dict) or not spec:
@@ -48,9 +43,13 @@ def load_targets(path: str | Path) -> dict[str, dict[str, Any]]:
 
 def build_comparison(store: Store, runs: list[Run], *, targets: dict[str, dict[str, Any]] | None = None,
                      n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Compare runs; the first is the baseline every change is measured against."""
+    """Compare runs; the first is the baseline every change is measured against. Without ``targets``,
+    the targets declared in the runs' configs (a recipe's [targets]) are used."""
     if len(runs) < 2:
         raise InputError("compare needs at least two runs.")
+    if targets is None:  # the targets a recipe config declared, when the runs carry them
+        declared = [r.config.get("targets") for r in runs if isinstance(r.config.get("targets"), dict)]
+        targets = next((t for t in declared if t), None)
     loaded = [load_run(store, r, seed=seed) for r in runs]
     views = [item.view for item in loaded]
     ids = [r.id for r in runs]
@@ -105,7 +104,9 @@ def _paired(loaded: list[Any], n_boot: int, seed: int) -> tuple[list[dict[str, A
             except InputError as exc:
                 out.append({"a": base.run.id, "b": other.run.id, "split": split, "paired": False, "reason": str(exc)})
                 continue
-            entry = {"a": base.run.id, "b": other.run.id, "split": split, "paired": True, **result.to_dict()}
+            paired = result.to_dict()
+            scores = {"a": paired.pop("a"), "b": paired.pop("b")}  # the files' scores; "a"/"b" name the runs
+            entry = {"a": base.run.id, "b": other.run.id, "split": split, "paired": True, **paired, "scores": scores}
             out.append(entry)
             for metric in ("accuracy", "macro_f1"):
                 findings += not_significant(f"{split}/{metric}", result.difference[metric], result.ci95[metric],

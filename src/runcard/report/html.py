@@ -67,7 +67,8 @@ def _evaluation_html(split: str, ev: dict[str, Any], doc: dict[str, Any]) -> str
     plots = [svg.heatmap(ev["confusion_matrix"], classes, title=f"Confusion matrix ({split})"),
              svg.bars(classes, [per[c]["f1"] for c in per], title=f"F1 per class ({split})",
                       intervals=[per[c].get("f1_ci95") for c in per], reference=ev["macro_f1"])]
-    cal = doc.get("calibration") or {}
+    task = split.partition("/")[2]
+    cal = doc.get("calibration") or ((doc.get("tasks") or {}).get(task) or {}).get("calibration") or {}
     after = cal.get("reliability_after") if cal.get("applied_to") == split else None
     plots.append(svg.reliability_diagram(ev["reliability"], after, title=f"Reliability ({split})"))
     parts = [f'<h3 id="results-{escape(split)}">{escape(split)} ({ev["n"]:,} rows)</h3>',
@@ -80,6 +81,11 @@ def _evaluation_html(split: str, ev: dict[str, Any], doc: dict[str, Any]) -> str
     if ev["warnings"]:
         parts.append("<ul>" + "".join(f"<li>{escape(w['message'])}</li>" for w in ev["warnings"]) + "</ul>")
     return "".join(parts)
+
+
+def _decision_html(rules: dict[str, Any]) -> str:
+    return (f"<p>{escape(R.decision_line(rules))}</p>" + t(R.decision_rows(rules))
+            + "<p>F1 per class under each rule (test):</p>" + t(R.decision_f1_rows(rules)))
 
 
 def _curve_groups(curves: dict[str, list[list[float]]]) -> dict[str, dict[str, list[list[float]]]]:
@@ -99,7 +105,8 @@ def card_html(doc: dict[str, Any]) -> str:
     training = doc["training"]
     sections = [("findings", f"Findings ({len(doc['findings'])})", findings_html(doc["findings"])),
                 ("data", "Data", (f"<p>{escape(doc['data']['description'])}</p>" if doc["data"].get("description") else "")
-                 + (t(R.data_rows(splits)) if splits else "<p>No predictions were logged.</p>")),
+                 + ("".join((f"<p>Task <b>{escape(task)}</b>:</p>" if task else "") + t(rows)
+                            for task, rows in R.data_tables(splits)) if splits else "<p>No predictions were logged.</p>")),
                 ("config", "Config", html_table(["key", "value"], R.flat_config(doc["config"]), text=True) if doc["config"]
                  else "<p>No config was recorded.</p>")]
     model = doc["model"]
@@ -118,6 +125,33 @@ def card_html(doc: dict[str, Any]) -> str:
     cal = doc.get("calibration")
     if cal:
         sections.append(("calibration", "Calibration", f"<p>{escape(R.calibration_line(cal))}</p>" + t(R.calibration_rows(cal))))
+    if doc.get("soft_labels"):
+        soft = doc["soft_labels"]
+        body = (f"<p>On {escape(soft['split'])}: KL(human ‖ model) in nats, the model clipped at 1e-15; JS distance = "
+                "scipy's jensenshannon (natural log), the ChaosNLI scoreboard's “JSD”.</p>" + t(R.soft_comparison_rows(soft))
+                + "".join(f"<p>By human agreement on {escape(split)} (terciles of the human entropy, nats):</p>"
+                          + t(R.soft_bin_rows(bins)) for split, bins in soft["bins"].items()))
+        sections.append(("soft-labels", "Soft labels: against the human distribution", body))
+    if doc.get("decision_rules"):
+        sections.append(("decision", "Decision rules (fitted on validation)", _decision_html(doc["decision_rules"])))
+    for task, entry in (doc.get("tasks") or {}).items():
+        body = ""
+        if entry["calibration"]:
+            body += f"<p>{escape(R.calibration_line(entry['calibration']))}</p>" + t(R.calibration_rows(entry["calibration"]))
+        if entry["decision_rules"]:
+            body += _decision_html(entry["decision_rules"])
+        sections.append((f"task-{task}", f"Task {task}: calibration and decision rules", body))
+    if doc.get("cross_task"):
+        body = "".join(f"<p><b>{escape(e['task'])}</b> given each class of <b>{escape(e['given'])}</b> "
+                       f"(exact, from the rows):</p>" + t(R.given_rows(e)) for e in doc["cross_task"])
+        seen: set[frozenset[str]] = set()
+        for e in doc["cross_task"]:
+            if frozenset((e["task"], e["given"])) not in seen:
+                seen.add(frozenset((e["task"], e["given"])))
+                body += f"<p>True-label counts, {escape(e['given'])} × {escape(e['task'])}:</p>" + t(R.joint_rows(e))
+        sections.append(("cross-task", "Cross-task breakdown (test)", body))
+    if doc.get("targets"):
+        sections.append(("targets", "Targets", t(R.target_table(doc["targets"]))))
     if doc.get("construction"):
         sections.append(("construction", "Labels made by construction",
                          "".join(f"<p>{escape(line)}</p>" for line in R.construction_lines(doc["construction"]))))

@@ -61,6 +61,11 @@ def evaluation_section(split: str, ev: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def decision_section(rules: dict[str, Any], heading: str) -> list[str]:
+    return [x for x in (heading, R.decision_line(rules), "", md(R.decision_rows(rules)), "",
+                        "F1 per class under each rule (test):\n", md(R.decision_f1_rows(rules)), "") if x is not None]
+
+
 def card_markdown(doc: dict[str, Any]) -> str:
     """The run card as Markdown."""
     run = doc["run"]
@@ -72,7 +77,10 @@ def card_markdown(doc: dict[str, Any]) -> str:
     parts.append("## Data\n")
     if doc["data"].get("description"):
         parts.append(doc["data"]["description"] + "\n")
-    parts.append(md(R.data_rows(splits)) if splits else "No predictions were logged for this run.")
+    if not splits:
+        parts.append("No predictions were logged for this run.")
+    for task, rows in R.data_tables(splits):
+        parts.append((f"\nTask **{task}**:\n\n" if task else "") + md(rows))
     parts.append("\n## Config\n")
     parts.append(table(["key", "value"], R.flat_config(doc["config"])) if doc["config"] else "No config was recorded.")
     model = doc["model"]
@@ -101,6 +109,36 @@ def card_markdown(doc: dict[str, Any]) -> str:
                                [[f"({b['lower']:.2f}, {b['upper']:.2f}]", b["count"], b["confidence"], b["accuracy"],
                                  a["count"], a["confidence"], a["accuracy"]]
                                 for b, a in zip(before, cal["reliability_after"]) if b["count"] or a["count"]]))
+    if doc.get("soft_labels"):
+        soft = doc["soft_labels"]
+        parts += ["## Soft labels: against the human distribution\n",
+                  (f"On {soft['split']} (KL(human ‖ model) in nats with the model clipped at 1e-15; JS distance = "
+                   "scipy's jensenshannon, natural log, the ChaosNLI scoreboard's \"JSD\"):\n"),
+                  md(R.soft_comparison_rows(soft)), ""]
+        for split, bins in soft["bins"].items():
+            parts += [f"By human agreement on {split} (terciles of the human entropy, nats):\n", md(R.soft_bin_rows(bins)),
+                      ""]
+    if doc.get("decision_rules"):
+        parts += decision_section(doc["decision_rules"], "## Decision rules (fitted on validation)\n")
+    for task, entry in (doc.get("tasks") or {}).items():
+        parts.append(f"## Task {task}: calibration and decision rules\n")
+        if entry["calibration"]:
+            parts += [R.calibration_line(entry["calibration"]), "\n" + md(R.calibration_rows(entry["calibration"]))]
+        if entry["decision_rules"]:
+            parts += decision_section(entry["decision_rules"], "")
+    if doc.get("cross_task"):
+        parts.append("## Cross-task breakdown (test)\n")
+        for entry in doc["cross_task"]:
+            parts += [f"**{entry['task']}** given each class of **{entry['given']}** (exact, from the rows):\n",
+                      md(R.given_rows(entry)), ""]
+        seen: set[frozenset[str]] = set()
+        for entry in doc["cross_task"]:
+            pair = frozenset((entry["task"], entry["given"]))
+            if pair not in seen:
+                seen.add(pair)
+                parts += [f"True-label counts, {entry['given']} × {entry['task']}:\n", md(R.joint_rows(entry)), ""]
+    if doc.get("targets"):
+        parts += ["## Targets\n", md(R.target_table(doc["targets"]))]
     if doc.get("construction"):
         parts += ["\n## Labels made by construction\n", *R.construction_lines(doc["construction"])]
     if doc.get("derived"):

@@ -38,6 +38,17 @@ def _paired_rows(doc: dict[str, Any]) -> Rows:
     return ["split", "A", "B", "metric", "B − A", "95 % CI", "McNemar p"], rows
 
 
+def _per_class_rows(doc: dict[str, Any]) -> Rows:
+    """Each class's F1 in A and B with the paired CI of the difference: minority classes made visible."""
+    rows = []
+    for p in doc["paired"]:
+        for cls, d in (p.get("per_class_f1") or {}).items() if p["paired"] else ():
+            excludes_zero = d["ci95"][0] > 0 or d["ci95"][1] < 0
+            rows.append([p["split"], cls, d["a"], d["b"], d["b_minus_a"], f"[{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]",
+                         "yes" if excludes_zero else "no (within noise)"])
+    return ["split", "class", "F1 A", "F1 B", "B − A", "95 % CI", "CI excludes 0"], rows
+
+
 def _target_rows(doc: dict[str, Any]) -> Rows:
     tiers = list(doc["targets"][0]["tiers"]) if doc["targets"] else []
     return ["metric", "run", "value", *[f"gap to {t}" for t in tiers]], targets_gap_rows(doc)
@@ -52,6 +63,7 @@ def comparison_markdown(doc: dict[str, Any]) -> str:
     parts += ["\n## Metrics\n", table(*_metric_rows(doc))]
     if doc["paired"]:
         parts += ["\n## Paired tests (same examples)\n", table(*_paired_rows(doc))]
+        parts += ["\nF1 per class, paired (B − A with its bootstrap CI):\n", table(*_per_class_rows(doc))]
     if doc["targets"]:
         parts += ["\n## Targets\n", table(*_target_rows(doc))]
     return "\n".join(parts).rstrip() + "\n"
@@ -65,7 +77,8 @@ def comparison_html(doc: dict[str, Any]) -> str:
                  if doc["config_diff"] else "<p>The configs are identical.</p>"),
                 ("metrics", "Metrics", html_table(*_metric_rows(doc)))]
     if doc["paired"]:
-        sections.append(("paired", "Paired tests (same examples)", html_table(*_paired_rows(doc))))
+        sections.append(("paired", "Paired tests (same examples)", html_table(*_paired_rows(doc))
+                         + "<p>F1 per class, paired (B − A with its bootstrap CI):</p>" + html_table(*_per_class_rows(doc))))
     if doc["targets"]:
         sections.append(("targets", "Targets", html_table(*_target_rows(doc))))
     return page(f"Comparison: {names}", sections)

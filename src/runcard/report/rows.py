@@ -131,3 +131,78 @@ def construction_lines(construction: list[dict[str, Any]]) -> list[str]:
                     f"task (observed {v['accuracy']:.4f} and {v['macro_f1']:.4f}; the pair's noise lets the observed "
                     "value land a little either side).")
     return lines
+
+
+def data_tables(splits: dict[str, Any]) -> list[tuple[str, Rows]]:
+    """The split table, one per task on a multi-task run (each task has its own classes)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for key, d in splits.items():
+        groups.setdefault(key.partition("/")[2], {})[key] = d
+    return [(task, data_rows(group)) for task, group in groups.items()]
+
+
+def decision_line(rules: dict[str, Any]) -> str:
+    adj = rules["logit_adjustment"]
+    offsets = ", ".join(f"{c} {b:+.2f}" for c, b in zip(adj["classes"], adj["offsets"]))
+    return (f"Fitted on {rules['fitted_on']} only, applied to {rules['applied_to']}: temperature T = "
+            f"{rules['temperature']:.4f}; logit offsets {offsets} (validation macro-F1 "
+            f"{adj['val_macro_f1_before']:.4f} → {adj['val_macro_f1_after']:.4f}).")
+
+
+def decision_rows(rules: dict[str, Any]) -> Rows:
+    rows = []
+    for r in rules["rules"]:
+        vs = r.get("vs_argmax") or {}
+        delta = vs.get("macro_f1")
+        rows.append([r["rule"], r["accuracy"], ci(r["ci95"]["accuracy"]), r["macro_f1"], ci(r["ci95"]["macro_f1"]),
+                     "" if delta is None else f"{delta['b_minus_a']:+.4f}",
+                     "" if delta is None else f"[{delta['ci95'][0]:+.4f}, {delta['ci95'][1]:+.4f}]",
+                     r.get("changed_rows", ""), r["ece"], r["nll"]])
+    return (["rule", "accuracy ↑", "95 % CI", "macro-F1 ↑", "95 % CI", "Δ macro-F1 vs argmax", "paired 95 % CI",
+             "rows changed", "ECE ↓", "NLL ↓"], rows)
+
+
+def decision_f1_rows(rules: dict[str, Any]) -> Rows:
+    names = [r["rule"] for r in rules["rules"]]
+    classes = list(rules["rules"][0]["f1"])
+    return ["class", *[f"F1, {n}" for n in names]], [[c, *[r["f1"][c] for r in rules["rules"]]] for c in classes]
+
+
+def joint_rows(entry: dict[str, Any]) -> Rows:
+    return ([f"{entry['given']} \\ {entry['task']}", *entry["classes"], "total"],
+            [[c, *row, sum(row)] for c, row in zip(entry["given_classes"], entry["joint_counts"])])
+
+
+def given_rows(entry: dict[str, Any]) -> Rows:
+    classes = entry["classes"]
+    return ([f"{entry['given']} (true)", "rows", f"{entry['task']} accuracy", f"{entry['task']} macro-F1",
+             *[f"F1 {c} (support)" for c in classes]],
+            [[r["class"], r["n"], r["accuracy"], r["macro_f1"],
+              *[f"{r['f1'][c]:.4f} ({r['support'][c]})" for c in classes]] for r in entry["rows"]])
+
+
+def target_table(rows: list[dict[str, Any]]) -> Rows:
+    out = []
+    for r in rows:
+        if r["value"] is None:
+            out.append([r["metric"], r["tier"], r["goal"], "not computed", "", "", "", ""])
+            continue
+        out.append([r["metric"], r["tier"], r["goal"], r["value"], ci(r["ci95"]), r["gap"],
+                    "" if r["share_reached"] is None else f"{r['share_reached']:.1%}", "met" if r["met"] else "missed"])
+    return ["metric", "tier", "goal", "observed", "95 % CI", "gap", "share reached", "status"], out
+
+
+def soft_comparison_rows(soft: dict[str, Any]) -> Rows:
+    rows = [[r["name"], r["kl"], r["js_distance"], r["accuracy"], r.get("note", "")] for r in soft["comparison"]]
+    rows += [[r["name"], r.get("kl"), r.get("js_distance"), r.get("accuracy"), r.get("note", "") + " (published; "
+              "not recomputed)"] for r in soft["references"]]
+    return ["system", "KL ↓", "JS distance ↓", "accuracy vs human majority ↑", "scope"], rows
+
+
+def soft_bin_rows(bins: list[dict[str, Any]]) -> Rows:
+    return (["human agreement", "items", "human entropy (range)", "model entropy", "KL ↓", "JS distance ↓",
+             "accuracy ↑"],
+            [[b["bin"], b["n"], (f"{b['human_entropy']:.3f} ({b['human_entropy_range'][0]:.3f}–"
+                                 f"{b['human_entropy_range'][1]:.3f})"), b["model_entropy"], b["kl"], b["js_distance"],
+              b["accuracy"]]
+             for b in bins])

@@ -16,7 +16,7 @@ from typing import Any
 from runcard._version import __version__
 from runcard.errors import InputError
 from runcard.findings import RunView, group_findings, validation_pairs
-from runcard.findings.comparison import rank_of
+from runcard.findings.comparison import config_differences, flatten_config, rank_of
 from runcard.metrics.directions import direction, is_counter
 
 #: Preferred sort metrics, in order, when none is given.
@@ -24,6 +24,8 @@ DEFAULT_SORT = ("test/macro_f1", "test/accuracy", "test/kl", "val/macro_f1", "va
                 "eval_loss", "test/loss")
 #: Metric columns shown beside the sort metric.
 MAX_COLUMNS = 6
+#: Training internals never shown as leaderboard columns (the loss terms of a composite loss).
+INTERNAL_PREFIXES = ("loss_terms/",)
 
 
 def choose_sort(views: Sequence[RunView]) -> str:
@@ -63,20 +65,23 @@ def build_summary(views: Sequence[RunView], *, source: str, sort: str | None = N
         raise InputError(f"--sort {sort!r}: no run has this metric; metrics found: {known}.")
     findings = group_findings(views, criterion=criterion)
     set_apart = {r for f in findings if f.kind == "outlier_run" for r in f.runs}
-    counts = Counter(k for v in views for k in v.metrics() if direction(k) is not None and not is_counter(k))
+    counts = Counter(k for v in views for k in v.metrics() if direction(k) is not None and not is_counter(k)
+                     and not k.startswith(INTERNAL_PREFIXES))
     columns = [k for k, _ in counts.most_common() if k != sort][:MAX_COLUMNS]
     ranked = [r for r in rank_of(views, sort) if r not in set_apart]
     by_id = {v.id: v for v in views}
+
+    settings = setting_labels(views) if group_by == "config" else {}
 
     def row(view: RunView, rank: int | None) -> dict[str, Any]:
         m = view.metrics()
         return {"rank": rank, "id": view.id, "name": view.name, "status": view.status, sort: m.get(sort),
                 **{c: m.get(c) for c in columns},
-                **({"group": _label(config_value(dict(view.config), group_by))} if group_by else {})}
+                **({"group": _group_label(view, group_by, settings)} if group_by else {})}
 
     leaderboard = [row(by_id[r], i + 1) for i, r in enumerate(ranked)]
     missing = [v.id for v in views if sort not in v.metrics() and v.id not in set_apart]
-    groups = _groups(views, ranked, sort, columns, group_by) if group_by else []
+    groups = _groups(views, ranked, sort, columns, group_by, settings) if group_by else []
     doc = {
         "kind": "summary",
         "source": source,
@@ -97,11 +102,32 @@ def _label(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, str) else value
 
 
-def _groups(views: Sequence[RunView], ranked: list[str], sort: str, columns: list[str], key: str) -> list[dict[str, Any]]:
+#: ``--group-by config``: runs whose configs differ only in these (seed, name, tags) form one group.
+IDENTITY_KEYS = ("experiment.seed", "experiment.name", "experiment.tags", "split.seed")
+
+
+def setting_labels(views: Sequence[RunView]) -> dict[str, str]:
+    """Run id -> the settings that tell its config apart from the others' (``k=v, ...``), leaving out
+    seeds, names and tags: runs of one setting with several seeds share a label."""
+    varied = [k for k in config_differences([dict(v.config) for v in views])
+              if not any(k == i or k.startswith(i + ".") for i in IDENTITY_KEYS)]
+    out = {}
+    for view in views:
+        flat = flatten_config(dict(view.config))
+        out[view.id] = ", ".join(f"{k}={_label(flat.get(k))}" for k in varied) or "(one setting)"
+    return out
+
+
+def _group_label(view: RunView, key: str, settings: dict[str, str]) -> str:
+    return settings[view.id] if key == "config" else _label(config_value(dict(view.config), key))
+
+
+def _groups(views: Sequence[RunView], ranked: list[str], sort: str, columns: list[str], key: str,
+            settings: dict[str, str]) -> list[dict[str, Any]]:
     members: dict[str, list[RunView]] = {}
     keep = set(ranked)
     for view in (v for v in views if v.id in keep):
-        members.setdefault(_label(config_value(dict(view.config), key)), []).append(view)
+        members.setdefault(_group_label(view, key, settings), []).append(view)
     out: list[dict[str, Any]] = []
     for label, group in members.items():
         stats: dict[str, dict[str, Any]] = {}
@@ -133,6 +159,7 @@ def _takeaways(doc: dict[str, Any], views: Sequence[RunView], set_apart: set[str
     if set_apart:
         out.append(f"{len(set_apart)} run(s) set apart as outliers and left out of the ranking: {', '.join(sorted(set_apart))}.")
     kept = [v for v in views if v.id not in set_apart]
+    by_id = {v.id: v for v in views}
     keys = set.intersection(*(set(v.metrics()) for v in kept)) if kept else set()
     pairs = [criterion] if criterion else validation_pairs(sorted(keys))
     val_keys = [p[0] for p in pairs] or [k for k in sorted(keys) if k.startswith(("val/", "val_", "eval_")) and direction(k)]
@@ -143,20 +170,45 @@ def _takeaways(doc: dict[str, Any], views: Sequence[RunView], set_apart: set[str
             row = board[positions[chosen[0]]]
             out.append(f"Selected on {val_key}: {row['name']} ({row['id']}); its {sort} is {_fmt(row[sort])}, "
                        f"rank {positions[chosen[0]] + 1} of {len(board)}.")
-    for metric in doc["columns"][:3]:
+    shown = list(doc["columns"][:3])
+    shown += [k for k in ("val/loss",) if k not in shown and k != sort and any(k in v.metrics() for v in kept)]
+    for metric in shown:
         order = rank_of(kept, metric)
         if len(order) < 2 or best["id"] not in order or order[0] == best["id"]:
             continue
         other = next(r for r in board if r["id"] == order[0]) if order[0] in positions else None
         if other is not None:
+            mine, theirs = by_id[best["id"]].metrics().get(metric), by_id[other["id"]].metrics().get(metric)
             out.append(f"Trade-off: the best on {sort} ranks {order.index(best['id']) + 1} of {len(order)} on {metric} "
-                       f"({_fmt(best.get(metric))}); the best on {metric} is {other['name']} ({_fmt(other.get(metric))}), "
+                       f"({_fmt(mine)}); the best on {metric} is {other['name']} ({_fmt(theirs)}), "
                        f"with {sort} {_fmt(other[sort])}.")
+    out += _movement(kept)
     out += _plateaus(doc)
     for f in doc["findings"]:
         if f["kind"] == "constant_metric":
             out.append(f"Plateau: {f['evidence']['metric']} is {_fmt(f['evidence']['value'])} in every run; the varied "
                        f"settings ({', '.join(f['evidence']['config_keys_that_differ'][:4])}) did not move it.")
+    return out
+
+
+#: Top-1 style metrics whose movement across a sweep is always reported (a sweep that never moves them
+#: changed no decision).
+MOVEMENT_KEYS = ("test/accuracy", "test/target_top1", "test/macro_f1", "test/top1_accuracy")
+
+
+def _movement(views: Sequence[RunView]) -> list[str]:
+    """Whether the decisions moved at all: the range of each top-1 metric across the runs."""
+    out = []
+    for key in MOVEMENT_KEYS:
+        values = [v.metrics()[key] for v in views if key in v.metrics() and math.isfinite(v.metrics()[key])]
+        if len(values) < 2:
+            continue
+        lo, hi = min(values), max(values)
+        if round(lo, 4) == round(hi, 4):
+            out.append(f"Did not move: {key} is {lo:.4f} in all {len(values)} runs.")
+        else:
+            out.append(f"Moved: {key} ranges from {lo:.4f} to {hi:.4f} across {len(values)} runs "
+                       f"({len({round(x, 4) for x in values})} distinct values).")
     return out
 
 

@@ -10,6 +10,7 @@ from runcard.evaluate import Evaluation, evaluate_table
 from runcard.findings import RunView
 from runcard.importers.records import ImportedRun
 from runcard.store import Artifact, Run, Store
+from runcard.store.predictions import prediction_key, split_of, task_of
 from runcard.table import PredictionTable
 
 #: Splits evaluated in this order when a run has predictions for them.
@@ -27,17 +28,23 @@ class LoadedRun:
     evaluations: dict[str, Evaluation] = field(default_factory=dict)
 
 
-def _split_key(split: str) -> tuple[int, str]:
-    return (SPLIT_ORDER.index(split) if split in SPLIT_ORDER else len(SPLIT_ORDER), split)
+def _split_key(key: str, tasks: list[str]) -> tuple[int, int, str]:
+    split, task = split_of(key), task_of(key) or ""
+    return (tasks.index(task), SPLIT_ORDER.index(split) if split in SPLIT_ORDER else len(SPLIT_ORDER), split)
 
 
 def latest_predictions(run: Run) -> dict[str, Artifact]:
-    """The last predictions artifact logged for each split, splits in a readable order."""
+    """The last predictions artifact logged for each split (``split/task`` on multi-task runs), in a
+    readable order: by task (as first logged), then train, val, test."""
     latest: dict[str, Artifact] = {}
+    tasks: list[str] = []  # in the order they were first logged
     for art in run.artifacts:
         if art.kind == "predictions":
-            latest[str(art.meta.get("split"))] = art
-    return {s: latest[s] for s in sorted(latest, key=_split_key)}
+            key = prediction_key(art.meta)
+            latest[key] = art
+            if (task_of(key) or "") not in tasks:
+                tasks.append(task_of(key) or "")
+    return {s: latest[s] for s in sorted(latest, key=lambda k: _split_key(k, tasks))}
 
 
 def load_run(store: Store, run: Run, *, series: bool = True, evaluate: bool = True, ci: bool = True,
@@ -60,7 +67,8 @@ def load_run(store: Store, run: Run, *, series: bool = True, evaluate: bool = Tr
     view = RunView(
         id=run.id, name=run.name, project=run.project, status=run.status, config=run.config, summary=run.summary,
         series=all_series, evaluations=evaluations,
-        texts={s: [str(t) for t in table.texts] for s, table in tables.items() if table.texts is not None},
+        texts={split_of(s): [str(t) for t in table.texts] for s, table in reversed(tables.items())
+               if table.texts is not None},  # one text list per split, whatever the number of tasks
         prediction_checkpoints={s: a.meta.get("checkpoint") for s, a in arts.items()},
         known_checkpoints=frozenset(checkpoint_shas),
         trained=any(name.startswith("train") for name in run.stages) or any(k.startswith("train") for k in all_series),

@@ -16,26 +16,53 @@ from runcard.store.model import Artifact, Run
 from runcard.table import PredictionTable
 
 
+def _check_name(what: str, name: str) -> None:
+    if not name or not name.replace("_", "").replace("-", "").isalnum():
+        raise InputError(f"{what} {name!r}: use a plain name such as 'val' or 'test' (letters, digits, - and _).")
+
+
+def prediction_key(meta: dict[str, object]) -> str:
+    """How documents name a predictions artifact: its split, or ``<split>/<task>`` on a multi-task run."""
+    task = meta.get("task")
+    return f"{meta.get('split')}/{task}" if task else str(meta.get("split"))
+
+
+def split_of(key: str) -> str:
+    """The split part of a predictions key (``test/stance`` -> ``test``)."""
+    return key.split("/", 1)[0]
+
+
+def task_of(key: str) -> str | None:
+    """The task part of a predictions key, None for a single-task run."""
+    return key.split("/", 1)[1] if "/" in key else None
+
+
 def store_predictions(store: Store, run_id: str, split: str, table: PredictionTable,
-                      checkpoint: str | None) -> Artifact:
-    """Write ``table`` as Parquet into the artifact store and record it on the run."""
-    if not split or not split.replace("_", "").replace("-", "").isalnum():
-        raise InputError(f"split {split!r}: use a plain name such as 'val' or 'test' (letters, digits, - and _).")
+                      checkpoint: str | None, task: str | None = None) -> Artifact:
+    """Write ``table`` as Parquet into the artifact store and record it on the run.
+
+    ``task`` names the task of a multi-task run (one predictions artifact per split and task).
+    """
+    _check_name("split", split)
+    if task is not None:
+        _check_name("task", task)
+    name = f"predictions_{split}.parquet" if task is None else f"predictions_{split}_{task}.parquet"
     buffer = io.BytesIO()
     pq.write_table(prediction_columns(table), buffer)
-    stored = store.artifacts.put_bytes(buffer.getvalue(), f"predictions_{split}.parquet")
+    stored = store.artifacts.put_bytes(buffer.getvalue(), name)
     meta = {"split": split, "n": table.n, "classes": [str(c) for c in table.classes], "checkpoint": checkpoint}
-    artifact = Artifact(f"predictions_{split}.parquet", "predictions", stored.sha256, stored.size, stored.path,
-                        time.time(), meta)
+    if task is not None:
+        meta["task"] = task
+    artifact = Artifact(name, "predictions", stored.sha256, stored.size, stored.path, time.time(), meta)
     store.add_artifact(run_id, artifact)
     return artifact
 
 
 def load_run_predictions(store: Store, run: Run, split: str) -> PredictionTable:
-    """The latest predictions logged for ``split`` on ``run``, after re-hashing the file."""
-    found = [a for a in run.artifacts if a.kind == "predictions" and a.meta.get("split") == split]
+    """The latest predictions logged for ``split`` (or ``split/task``) on ``run``, after re-hashing the file."""
+    found = [a for a in run.artifacts if a.kind == "predictions" and prediction_key(a.meta) == split]
     if not found:
-        splits = sorted({str(a.meta.get("split")) for a in run.artifacts if a.kind == "predictions"})
+        splits = sorted({prediction_key(a.meta) for a in run.artifacts if a.kind == "predictions"})
         raise InputError(f"run {run.id} has no predictions for split {split!r} (it has: {splits or 'none'}).")
     art = found[-1]
     path = store.artifacts.verify(art.path, art.sha256, owner=f"run {run.id}")
@@ -44,7 +71,7 @@ def load_run_predictions(store: Store, run: Run, split: str) -> PredictionTable:
 
 def predictions_file(store: Store, run: Run, split: str) -> Path:
     """Path of the stored Parquet file (hash-checked), e.g. to hand to `runcard eval`."""
-    found = [a for a in run.artifacts if a.kind == "predictions" and a.meta.get("split") == split]
+    found = [a for a in run.artifacts if a.kind == "predictions" and prediction_key(a.meta) == split]
     if not found:
         raise InputError(f"run {run.id} has no predictions for split {split!r}.")
     return store.artifacts.verify(found[-1].path, found[-1].sha256, owner=f"run {run.id}")

@@ -126,7 +126,7 @@ class SqlStore:
     def create_run(self, run: NewRun) -> None:
         values = {
             "id": run.id, "project": run.project, "name": run.name, "status": run.status,
-            "config": json.dumps(run.config, sort_keys=True), "tags": json.dumps(run.tags, sort_keys=True),
+            "config": json.dumps(run.config), "tags": json.dumps(run.tags, sort_keys=True),
             "created_at": run.created_at, "ended_at": run.ended_at, "heartbeat_at": run.created_at,
             "host": run.host, "pid": run.pid, "proc_start": run.proc_start, "source": run.source,
         }
