@@ -75,6 +75,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/bench_eval.py
 	$(BIN)/python bench/bench_store.py
 	$(BIN)/python bench/bench_summary.py
+	$(BIN)/python bench/bench_semantic.py
 
 ## examples: regenerate the committed example prediction files (needs scikit-learn).
 examples: $(VENV)/.installed-test

@@ -86,6 +86,46 @@ def _metric_value(key: str, value: Any) -> float:
     return float(value)
 
 
+def has_gradient_path(term: Any) -> bool:
+    """True for a tensor that requires grad (it moves the parameters); False for numbers, numpy
+    values and detached tensors (they only shift the loss value)."""
+    return bool(getattr(term, "requires_grad", False))
+
+
+def gradient_geometry(terms: Mapping[str, Any], weights: Mapping[str, float], params: Any) -> dict[str, float]:
+    """Gradient norm of each weighted term with respect to ``params`` (0 for a term without a gradient
+    path), and the cosine between every two terms' gradients (NaN when one is zero)."""
+    if params is None:
+        raise InputError("log_loss_terms(grad_norms=True) needs params=model.parameters() (the tensors whose "
+                         "gradients are measured).")
+    import torch
+
+    tensors = [p for p in params if getattr(p, "requires_grad", False)]
+    if not tensors:
+        raise InputError("log_loss_terms: params holds no tensor that requires grad.")
+    flat: dict[str, Any] = {}
+    for name, term in terms.items():
+        if not has_gradient_path(term):
+            flat[name] = None
+            continue
+        grads = torch.autograd.grad(float(weights.get(name, 1.0)) * term, tensors, retain_graph=True,
+                                    allow_unused=True)
+        flat[name] = torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1).double()
+                                for g, p in zip(grads, tensors)])
+    out: dict[str, float] = {}
+    norms = {name: 0.0 if g is None else float(g.norm()) for name, g in flat.items()}
+    for name, norm in norms.items():
+        out[f"loss_terms/{name}/grad_norm"] = norm
+    names = list(flat)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            ga, gb = flat[a], flat[b]
+            cosine = float(torch.dot(ga, gb) / (norms[a] * norms[b])) if ga is not None and gb is not None \
+                and norms[a] > 0 and norms[b] > 0 else float("nan")
+            out[f"loss_grad_cosine/{a}/{b}"] = cosine
+    return out
+
+
 def _check_key(key: str) -> None:
     if not isinstance(key, str) or not key or len(key) > 250 or "\n" in key or "\t" in key:
         raise InputError(f"metric key {key!r}: use a non-empty string of at most 250 characters, "
@@ -188,9 +228,19 @@ class ActiveRun:
                 self._flush_locked()
 
     def log_loss_terms(self, terms: Mapping[str, Any], weights: Mapping[str, float] | None = None,
-                       step: int | None = None) -> None:
-        """Log the parts of a composite loss: ``loss_terms/<name>`` = weight x value (what the optimiser
-        sees) and ``loss_terms/<name>/raw`` = value. The `weak_regularizer` finding reads them."""
+                       step: int | None = None, *, grad_norms: bool = False, params: Any = None) -> None:
+        """Log the parts of a composite loss ``sum_k weight_k x term_k``.
+
+        Stores ``loss_terms/<name>`` = weight x value (what the optimiser sees),
+        ``loss_terms/<name>/raw`` = value and ``loss_terms/<name>/has_grad`` = 1 when the term has a
+        gradient path to the parameters (a tensor that requires grad), 0 when it has none (a Python
+        float, ``.item()``, a detached tensor or one computed under ``torch.no_grad()``: it only shifts
+        the loss value). With ``grad_norms=True`` (call it every k steps: it costs one backward pass
+        per term) and ``params`` (e.g. ``model.parameters()``), also each weighted term's gradient norm
+        ``loss_terms/<name>/grad_norm`` and the cosine between every two terms' gradients
+        ``loss_grad_cosine/<a>/<b>``; call it before ``loss.backward()``, or with
+        ``retain_graph=True`` there. The `detached_term` and `weak_regularizer` findings read them.
+        """
         weights = dict(weights or {})
         unknown = sorted(set(weights) - set(terms))
         if unknown:
@@ -200,6 +250,9 @@ class ActiveRun:
             raw = _metric_value(name, term)
             values[f"loss_terms/{name}"] = float(weights.get(name, 1.0)) * raw
             values[f"loss_terms/{name}/raw"] = raw
+            values[f"loss_terms/{name}/has_grad"] = 1.0 if has_gradient_path(term) else 0.0
+        if grad_norms:
+            values.update(gradient_geometry(terms, weights, params))
         self.log_metrics(values, step=step)
 
     def flush(self) -> None:
@@ -263,6 +316,17 @@ class ActiveRun:
                                   targets=targets, pred=pred, source=f"run {self.id} {split}")
         self.flush()
         return store_predictions(self.store, self.id, split, table, checkpoint, task).sha256
+
+    def log_generations(self, split: str, rows: Any) -> str:
+        """Validate and store one split's sampled generations (a list of dicts with prompt_id, sample and
+        optionally passed, quality, system; or a GenerationTable) as Parquet; return their sha256."""
+        from runcard.generation.files import store_generations
+        from runcard.generation.table import table_from_rows
+
+        self._check_open()
+        table = table_from_rows(rows, source=f"run {self.id} {split} generations")
+        self.flush()
+        return store_generations(self.store, self.id, split, table).sha256
 
 
 def start_run(project: str, name: str | None = None, *, config: Mapping[str, Any] | None = None,

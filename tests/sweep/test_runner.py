@@ -221,8 +221,11 @@ def test_ctrl_c_in_the_driver_leaves_no_run_running(workspace: Workspace, monkey
 
 def test_ctrl_c_stops_the_sweep_command_with_exit_code_130(workspace: Workspace) -> None:
     path = workspace.sweep_file("ctrl-c", INTERRUPTED.replace('"stopped"', '"ctrl-c"'))
+    # a shell without job control starts background jobs with SIGINT ignored, and the child would inherit
+    # that: give the sweep the default Ctrl-C a terminal gives it
     proc = subprocess.Popen([RUNCARD, "sweep", str(path), "--store", workspace.store], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stderr is not None
         header, first = proc.stderr.readline(), proc.stderr.readline()

@@ -17,7 +17,9 @@ from runcard.cli import (
     calibrate_cmd,
     compare_cmd,
     eval_cmd,
+    evalgen_cmd,
     import_cmd,
+    preflight_cmd,
     report_cmd,
     run_cmd,
     runs_cmd,
@@ -34,6 +36,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("eval", epilog=eval_cmd.EPILOG)(eval_cmd.eval_command)
+app.command("eval-gen", epilog=evalgen_cmd.EPILOG)(evalgen_cmd.evalgen_command)
 app.command("calibrate", epilog=calibrate_cmd.EPILOG)(calibrate_cmd.calibrate_command)
 app.command("compare", epilog=compare_cmd.EPILOG)(compare_cmd.compare_command)
 app.command("runs", epilog=runs_cmd.RUNS_EPILOG)(runs_cmd.runs_command)
@@ -41,6 +44,7 @@ app.command("show", epilog=runs_cmd.SHOW_EPILOG)(runs_cmd.show_command)
 app.command("rm", epilog=runs_cmd.RM_EPILOG)(runs_cmd.rm_command)
 app.command("import", epilog=import_cmd.EPILOG)(import_cmd.import_command)
 app.command("run", epilog=run_cmd.EPILOG)(run_cmd.run_command)
+app.command("preflight", epilog=preflight_cmd.EPILOG)(preflight_cmd.preflight_command)
 app.command("card", epilog=report_cmd.CARD_EPILOG)(report_cmd.card_command)
 app.command("summary", epilog=report_cmd.SUMMARY_EPILOG)(report_cmd.summary_command)
 app.command("sweep", epilog=sweep_cmd.EPILOG)(sweep_cmd.sweep_command)

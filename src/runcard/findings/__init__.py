@@ -24,6 +24,7 @@ from runcard.findings.evaluation import evaluation_findings, majority_collapse, 
 from runcard.findings.model import KINDS, SEVERITIES, Finding, sort_findings
 from runcard.findings.training import (
     all_zero_series,
+    detached_term,
     leakage,
     missing_checkpoint,
     overfitting,
@@ -47,6 +48,7 @@ def run_findings(view: RunView, *, calibration: Mapping[str, dict[str, Any]] | N
     found += leakage(view.texts, view.id)
     found += overfitting(view.series, view.id)
     found += weak_regularizer(view.series, view.id)
+    found += detached_term(view.series, view.id)
     found += all_zero_series(view.series, view.id)
     found += missing_checkpoint(view)
     metrics = view.metrics()

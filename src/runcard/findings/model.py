@@ -27,6 +27,7 @@ KINDS: dict[str, str] = {
     "overfitting": "validation loss rising while training loss falls",
     "miscalibrated": "calibration error beyond what sampling noise explains",
     "target_gap": "a metric below its target",
+    "detached_term": "a weighted loss term with no gradient path: it shifts the loss value and changes nothing",
 }
 
 

@@ -92,6 +92,60 @@ def overfitting(series: Mapping[str, list[tuple[int, float]]], run: str = "", pa
     return []
 
 
+def loss_term_shares(series: Mapping[str, list[tuple[int, float]]], of: str = "value"
+                     ) -> tuple[list[str], list[int], np.ndarray] | None:
+    """Each logged loss term's share of ``sum |weighted term|`` (``of="value"``) or of the sum of the
+    weighted terms' gradient norms (``of="grad_norm"``) at every step all terms were logged:
+    (term names, steps, shares of shape (steps, terms)); None with fewer than two terms."""
+    if of == "value":
+        terms = {k.split("/", 1)[1]: dict(v) for k, v in series.items()
+                 if k.startswith("loss_terms/") and k.count("/") == 1}
+    else:
+        terms = {k.split("/")[1]: dict(v) for k, v in series.items()
+                 if k.startswith("loss_terms/") and k.count("/") == 2 and k.endswith(f"/{of}")}
+    if len(terms) < 2:
+        return None
+    steps = sorted(set.intersection(*(set(v) for v in terms.values())))
+    if not steps:
+        return None
+    matrix = np.abs(np.array([[terms[name][s] for name in terms] for s in steps]))
+    totals = matrix.sum(axis=1)
+    return list(terms), steps, np.divide(matrix, totals[:, None], out=np.zeros_like(matrix), where=totals[:, None] > 0)
+
+
+def _has_grad(series: Mapping[str, list[tuple[int, float]]]) -> dict[str, dict[int, float]]:
+    return {k.split("/")[1]: dict(v) for k, v in series.items()
+            if k.startswith("loss_terms/") and k.endswith("/has_grad") and k.count("/") == 2}
+
+
+def detached_term(series: Mapping[str, list[tuple[int, float]]], run: str = "") -> list[Finding]:
+    """A weighted loss term logged without a gradient path (``loss_terms/<name>/has_grad`` = 0).
+
+    Error: such a term (a float, ``.item()``, a tensor computed under ``torch.no_grad()`` or
+    detached) adds a constant to the loss; no weight on it can change what the model learns.
+    """
+    out = []
+    for name, points in _has_grad(series).items():
+        without = sorted(s for s, v in points.items() if v != 1.0)
+        if not without:
+            continue
+        weighted = dict(series.get(f"loss_terms/{name}", []))
+        raw = dict(series.get(f"loss_terms/{name}/raw", []))
+        weights = sorted({round(weighted[s] / raw[s], 12) for s in without if s in weighted and s in raw and raw[s]})
+        out.append(Finding(
+            "detached_term", "error",
+            f"loss term {name!r} has no gradient path at {len(without)} of {len(points)} logged steps: it shifts the "
+            "loss value and changes nothing the model learns",
+            {"term": name, "steps_without_gradient": len(without), "steps_logged": len(points),
+             "first_step_without": without[0], "weights": weights},
+            "The term was a Python float, .item(), a detached tensor or computed under torch.no_grad(): it only shifts "
+            "the loss value, so no weight on it can help. Compute it from tensors that keep their graph (a "
+            "differentiable surrogate, or a policy-gradient estimator for a non-differentiable score).",
+            runs=(run,) if run else (), metrics=(f"loss_terms/{name}",),
+        ))
+    return out
+
+
 def weak_regularizer(series: Mapping[str, list[tuple[int, float]]], run: str = "",
                      threshold: float = WEAK_SHARE) -> list[Finding]:
     """An auxiliary term (``loss_terms/<name>``, weighted values) averaging under 5 % of the total.
@@ -99,25 +153,25 @@ def weak_regularizer(series: Mapping[str, list[tuple[int, float]]], run: str = "
     The largest term is the main objective; every other term whose mean share of
     ``sum |weighted term|`` is below the threshold barely moves the optimisation.
     """
-    terms = {k.split("/", 1)[1]: dict(v) for k, v in series.items()
-             if k.startswith("loss_terms/") and k.count("/") == 1}
-    if len(terms) < 2:
+    by_gradient = loss_term_shares(series, "grad_norm")
+    table = by_gradient or loss_term_shares(series)
+    if table is None:
         return []
-    steps = sorted(set.intersection(*(set(v) for v in terms.values())))
-    if not steps:
-        return []
-    matrix = np.abs(np.array([[terms[name][s] for name in terms] for s in steps]))
-    totals = matrix.sum(axis=1)
-    shares = np.divide(matrix, totals[:, None], out=np.zeros_like(matrix), where=totals[:, None] > 0).mean(axis=0)
+    judged_on = "gradient-norm share" if by_gradient else "value share"
+    terms, steps, per_step = table
+    shares = per_step.mean(axis=0)
     main = int(np.argmax(shares))
+    detached = {name for name, pts in _has_grad(series).items() if not all(v == 1.0 for v in pts.values())}
     out = []
     for i, name in enumerate(terms):
-        if i != main and shares[i] < threshold:
+        if i != main and shares[i] < threshold and name not in detached:  # detached_term says more
+            what = "gradient norm" if by_gradient else "weighted total loss"
             out.append(Finding(
                 "weak_regularizer", "warning",
-                f"loss term {name!r} is {shares[i]:.1%} of the weighted total loss (mean over {len(steps)} steps)",
+                f"loss term {name!r} is {shares[i]:.1%} of the {what} (mean over {len(steps)} steps, judged on the "
+                f"{judged_on})",
                 {"term": name, "mean_share": float(shares[i]), "threshold": threshold, "steps": len(steps),
-                 "shares": {n: float(s) for n, s in zip(terms, shares)}, "judged_on": "value share"},
+                 "shares": {n: float(x) for n, x in zip(terms, shares)}, "judged_on": judged_on},
                 "At this weight the term barely changes the objective: raise its weight, or check that it carries "
                 "a gradient at all (a value computed without gradient tracking only shifts the loss).",
                 runs=(run,) if run else (), metrics=(f"loss_terms/{name}",),

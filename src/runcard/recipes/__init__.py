@@ -17,6 +17,7 @@ def run_config(path: str | Path, store: Store, *, overrides: dict[str, Any] | No
 
     ``quick`` runs the config's small quick setting (recipes that have one: multitask_encoder)."""
     config, base = load_config(path, overrides)
+    _preflight(config, base, store, source=str(path))
     from runcard.recipes.progress import Reporter
 
     return _run_validated(config, base, store, Reporter(quiet=quiet), quick, source=str(path))
@@ -38,8 +39,19 @@ def rerun(run_id: str, store: Store, *, quiet: bool = False) -> Any:
     if isinstance(experiment, dict) and isinstance(experiment.get("tags"), dict):
         experiment["tags"] = {k: v for k, v in experiment["tags"].items() if k not in ("sweep", "trial")}
     config = validate_config(raw, f"run {run.id}", {"experiment.tags.rerun_of": run.id})
+    _preflight(config, Path(run.tags["config_dir"]), store, source=f"run {run.id}")
     return _run_validated(config, Path(run.tags["config_dir"]), store, Reporter(quiet=quiet),
                           run.tags.get("quick") == "true", source=f"run {run.id}")
+
+
+def _preflight(config: Any, base: Path, store: Store, *, source: str) -> None:
+    """Check the resources ``config`` needs (`runcard.preflight`); raise `InputError` listing every failed check,
+    before anything is recorded in ``store``."""
+    from runcard.preflight import failure_message, preflight
+
+    message = failure_message(preflight(config, base, store, probe_cuda=False), source)
+    if message is not None:
+        raise InputError(f"{message}\nNo run was started (`runcard preflight CONFIG` shows every check).")
 
 
 def _run_validated(config: Any, base: Path, store: Store, reporter: Any, quick: bool, *, source: str = "config") -> Any:
@@ -55,6 +67,10 @@ def _run_validated(config: Any, base: Path, store: Store, reporter: Any, quick: 
         from runcard.recipes.softlabel_encoder import run_softlabel
 
         return run_softlabel(config, base, store, reporter=reporter)
+    if config.experiment.recipe == "polychromic":
+        from runcard.recipes.polychromic import run_polychromic
+
+        return run_polychromic(config, base, store, reporter=reporter)
     from runcard.recipes.tfidf_mlp import run_recipe
 
     return run_recipe(config, base, store, reporter=reporter)

@@ -180,9 +180,13 @@ def validate_config(raw: dict[str, Any], source: str, overrides: dict[str, Any] 
         from runcard.recipes.softlabel_config import SoftConfig
 
         model = SoftConfig
+    elif recipe == "polychromic":
+        from runcard.recipes.polychromic_config import PolyConfig
+
+        model = PolyConfig
     elif recipe not in (None, "tfidf_mlp"):
         raise InputError(f"{path}: experiment.recipe = {recipe!r} is not a recipe; use \"tfidf_mlp\", "
-                         "\"multitask_encoder\" or \"softlabel_encoder\" (docs/recipes.md).")
+                         "\"multitask_encoder\", \"softlabel_encoder\" or \"polychromic\" (docs/recipes.md).")
     try:
         config = model.model_validate(raw)
     except ValidationError as exc:

@@ -8,6 +8,7 @@ the predictions it was computed from, the checkpoint they were made with, and th
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from runcard.decision import decision_rules
 from runcard.evaluate import evaluate_table
 from runcard.findings import run_findings
 from runcard.findings.comparison import flatten_config
+from runcard.findings.training import loss_term_shares
 from runcard.posthoc import calibrate_tables
 from runcard.report.soft import soft_section
 from runcard.report.tasks import cross_task, target_rows
@@ -79,6 +81,7 @@ def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | N
         "training": {
             "curves": {k: thin(v) for k, v in sorted(loaded.view.series.items())
                        if len(v) > 1 and not k.endswith("/raw")},
+            "loss_terms": _loss_terms(loaded.view.series),
             "stages": dict(run.stages), "total_seconds": sum(run.stages.values()),
             "wall_seconds": None if run.ended_at is None else run.ended_at - run.created_at,
         },
@@ -102,6 +105,19 @@ def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | N
         test = [k for k in loaded.tables if split_of(k) == "test"]
         doc["cross_task"] = cross_task({str(task_of(k)): loaded.tables[k] for k in test}) if len(test) > 1 else []
     return doc
+
+
+def _loss_terms(series: Mapping[str, list[tuple[int, float]]]) -> dict[str, Any] | None:
+    """Each weighted loss term's share of the total, per step (thinned) and on average; the
+    ``weak_regularizer`` finding judges the same numbers."""
+    table = loss_term_shares(series)
+    if table is None:
+        return None
+    terms, steps, shares = table
+    return {"terms": terms, "steps": len(steps),
+            "mean_share": dict(zip(terms, shares.mean(axis=0).tolist())),
+            "last_share": dict(zip(terms, shares[-1].tolist())),
+            "curves": {name: thin([(s, float(v)) for s, v in zip(steps, shares[:, i])]) for i, name in enumerate(terms)}}
 
 
 def _task_keys(loaded: LoadedRun) -> dict[str | None, list[str]]:

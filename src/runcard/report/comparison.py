@@ -13,6 +13,7 @@ from runcard.errors import InputError
 from runcard.findings import group_findings, not_significant, run_findings, sort_findings
 from runcard.findings.comparison import config_differences, flatten_config
 from runcard.metrics.directions import direction
+from runcard.report.generations import EmbedChoice, generations_section, has_generations
 from runcard.report.views import load_run
 from runcard.store import Run, Store
 from runcard.store.sql import safe_url
@@ -42,9 +43,10 @@ def load_targets(path: str | Path) -> dict[str, dict[str, Any]]:
 
 
 def build_comparison(store: Store, runs: list[Run], *, targets: dict[str, dict[str, Any]] | None = None,
-                     n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+                     n_boot: int = 1000, seed: int = 0, embed: EmbedChoice = "auto") -> dict[str, Any]:
     """Compare runs; the first is the baseline every change is measured against. Without ``targets``,
-    the targets declared in the runs' configs (a recipe's [targets]) are used."""
+    the targets declared in the runs' configs (a recipe's [targets]) are used. ``embed``: semantic diversity
+    of logged generations ("auto": the packaged MiniLM when installed; None: off; or an embedder)."""
     if len(runs) < 2:
         raise InputError("compare needs at least two runs.")
     if targets is None:  # the targets a recipe config declared, when the runs carry them
@@ -70,6 +72,9 @@ def build_comparison(store: Store, runs: list[Run], *, targets: dict[str, dict[s
                 changes.append({"absolute": delta, "relative": delta / abs(base[key]) if base[key] else None})
         metric_rows.append({"metric": key, "direction": direction(key), "values": values, "changes": changes})
     paired, findings = _paired(loaded, n_boot, seed)
+    generations, generation_findings = generations_section(store, runs, n_boot=n_boot, seed=seed, embed=embed) \
+        if has_generations(runs) else ([], [])
+    findings += generation_findings
     findings += group_findings(views)
     for item in loaded:
         findings += run_findings(item.view, targets=targets)
@@ -88,6 +93,7 @@ def build_comparison(store: Store, runs: list[Run], *, targets: dict[str, dict[s
         "metrics": metric_rows,
         "paired": paired,
         "targets": target_rows,
+        **({"generations": generations} if generations else {}),
     }
 
 

@@ -83,6 +83,12 @@ def _evaluation_html(split: str, ev: dict[str, Any], doc: dict[str, Any]) -> str
     return "".join(parts)
 
 
+def _loss_terms_html(terms: dict[str, Any]) -> str:
+    chart = svg.line_chart(terms["curves"], title="Share of the total loss per term")
+    return (f'<p>Loss terms: each weighted term\'s share of sum |weighted term| ({terms["steps"]} steps).</p>'
+            f'<div class="plots">{chart}</div>' + t(R.loss_term_rows(terms)))
+
+
 def _decision_html(rules: dict[str, Any]) -> str:
     return (f"<p>{escape(R.decision_line(rules))}</p>" + t(R.decision_rows(rules))
             + "<p>F1 per class under each rule (test):</p>" + t(R.decision_f1_rows(rules)))
@@ -119,6 +125,7 @@ def card_html(doc: dict[str, Any]) -> str:
     sections.append(("training", "Training",
                      (f'<div class="plots">{curves}</div>' + t(R.curve_rows(training["curves"])) if training["curves"]
                       else "<p>No metric series were logged.</p>")
+                     + (_loss_terms_html(training["loss_terms"]) if training.get("loss_terms") else "")
                      + (t(R.stage_rows(training["stages"], training["total_seconds"])) if training["stages"] else "")))
     sections.append(("results", "Results", "".join(_evaluation_html(s, ev, doc) for s, ev in doc["evaluation"].items())
                      or "<p>No predictions to evaluate.</p>"))

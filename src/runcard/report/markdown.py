@@ -92,6 +92,10 @@ def card_markdown(doc: dict[str, Any]) -> str:
     training = doc["training"]
     parts.append("\n## Training\n")
     parts.append(md(R.curve_rows(training["curves"])) if training["curves"] else "No metric series were logged.")
+    if training.get("loss_terms"):
+        parts.append(f"\nLoss terms, each weighted term's share of sum |weighted term| "
+                     f"({training['loss_terms']['steps']} steps):\n")
+        parts.append(md(R.loss_term_rows(training["loss_terms"])))
     if training["stages"]:
         parts.append("\nStage timings (wall clock):\n")
         parts.append(md(R.stage_rows(training["stages"], training["total_seconds"])))

@@ -7,6 +7,7 @@ from typing import Any
 
 from runcard.report import svg
 from runcard.report.comparison import targets_gap_rows
+from runcard.report.generations import generations_html, generations_markdown
 from runcard.report.html import findings_html, html_table, page
 from runcard.report.markdown import findings_section, table
 from runcard.report.rows import Rows
@@ -64,6 +65,8 @@ def comparison_markdown(doc: dict[str, Any]) -> str:
     if doc["paired"]:
         parts += ["\n## Paired tests (same examples)\n", table(*_paired_rows(doc))]
         parts += ["\nF1 per class, paired (B − A with its bootstrap CI):\n", table(*_per_class_rows(doc))]
+    if doc.get("generations"):
+        parts += ["\n## Generations (paired over prompts)\n", generations_markdown(doc["generations"])]
     if doc["targets"]:
         parts += ["\n## Targets\n", table(*_target_rows(doc))]
     return "\n".join(parts).rstrip() + "\n"
@@ -79,6 +82,8 @@ def comparison_html(doc: dict[str, Any]) -> str:
     if doc["paired"]:
         sections.append(("paired", "Paired tests (same examples)", html_table(*_paired_rows(doc))
                          + "<p>F1 per class, paired (B − A with its bootstrap CI):</p>" + html_table(*_per_class_rows(doc))))
+    if doc.get("generations"):
+        sections.append(("generations", "Generations (paired over prompts)", generations_html(doc["generations"])))
     if doc["targets"]:
         sections.append(("targets", "Targets", html_table(*_target_rows(doc))))
     return page(f"Comparison: {names}", sections)

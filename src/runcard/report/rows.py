@@ -206,3 +206,8 @@ def soft_bin_rows(bins: list[dict[str, Any]]) -> Rows:
                                  f"{b['human_entropy_range'][1]:.3f})"), b["model_entropy"], b["kl"], b["js_distance"],
               b["accuracy"]]
              for b in bins])
+
+
+def loss_term_rows(terms: dict[str, Any]) -> Rows:
+    return (["loss term", "mean share of the total", "share at the last step"],
+            [[t, f"{terms['mean_share'][t]:.1%}", f"{terms['last_share'][t]:.1%}"] for t in terms["terms"]])

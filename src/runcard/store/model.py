@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 #: Run statuses. ``crashed``: the owner process died (or stopped heart-beating) while running.
 STATUSES = ("running", "finished", "failed", "crashed")
 #: Artifact kinds.
-KINDS = ("checkpoint", "predictions", "file")
+KINDS = ("checkpoint", "predictions", "generations", "file")
 
 
 @dataclass(frozen=True)

@@ -192,17 +192,22 @@ def resolve_store_url(url: str | None) -> str:
     return chosen
 
 
-def _check_points(sweep: Sweep, points: list[dict[str, Any]]) -> str:
-    """Validate the base config with each point before any worker starts; return its project."""
+def _check_points(sweep: Sweep, points: list[dict[str, Any]], url: str) -> str:
+    """Validate the base config with each point, and preflight it once (with the first point: data, encoder,
+    output folders, disk, the store at ``url``), before any worker starts; return its project."""
+    from runcard.preflight import failure_message, preflight
     from runcard.recipes.config import validate_config
 
     raw = read_toml(sweep.config_path, "config file",
                     f" ({sweep.source}: [sweep] config = {sweep.settings.config!r} is relative to the sweep file)")
-    project = ""
-    for point in points:
-        config = validate_config(raw, f"{sweep.config_path} with the [space] values of {sweep.source}", point)
-        project = config.experiment.project
-    return project
+    configs = [validate_config(raw, f"{sweep.config_path} with the [space] values of {sweep.source}", point)
+               for point in points]
+    if configs:
+        message = failure_message(preflight(configs[0], sweep.config_path.resolve().parent, url, probe_cuda=False),
+                                  str(sweep.config_path))
+        if message is not None:
+            raise InputError(f"{message}\nNo trial was started.")
+    return configs[-1].experiment.project if configs else ""
 
 
 @dataclass
@@ -235,14 +240,14 @@ def run_sweep(sweep: Sweep | str | Path, store: str | None = None, *, workers: i
     if workers < 1:
         raise InputError(f"workers = {workers}: give at least 1.")
     sweep_id = sweep_id or new_sweep_id()
+    url = resolve_store_url(store)
     if s.method == "tpe":
-        project = _check_points(sweep, corner_points(sweep.space))
+        project = _check_points(sweep, corner_points(sweep.space), url)
         planner: _Points | _Tpe = _Tpe(sweep, sweep.n_points, optuna_storage, f"runcard-{sweep.name}-{sweep_id}")
     else:
         points = grid_points(sweep.space) if s.method == "grid" else random_points(sweep.space, sweep.n_points, s.seed)
-        project = _check_points(sweep, points)
+        project = _check_points(sweep, points, url)
         planner = _Points(points)
-    url = resolve_store_url(store)
     base = TrialSpec(0, str(sweep.config_path), url, {}, s.objective, os.getcwd(),
                      {k: v for k, v in os.environ.items() if k.startswith("RUNCARD_")})
     state, started = _State(), time.monotonic()
