@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from runcard.calibration import softmax
 from runcard.checks import SUM_TOLERANCE, check_probabilities
 from runcard.data.atomic import atomic_path
+from runcard.data.jsonl import read_jsonl
 from runcard.errors import InputError, ProbabilityError
 from runcard.table import PredictionTable, find_duplicate
 
@@ -80,20 +81,7 @@ def _read_parquet(path: Path) -> pa.Table:
 
 def _read_jsonl(path: Path) -> pa.Table:
     """One JSON object per line; blank lines are skipped, but row numbers count objects."""
-    rows: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}: line {line_no}: not valid JSON ({exc.msg}); each line must be one JSON object.") from None
-            if not isinstance(obj, dict):
-                raise InputError(f"{path}: line {line_no}: expected a JSON object, got {type(obj).__name__}.")
-            rows.append(obj)
-    if not rows:
-        raise InputError(f"{path}: the file holds no rows.")
+    rows = read_jsonl(path)
     names = list(rows[0])
     for i, row in enumerate(rows, start=1):
         if set(row) != set(names):

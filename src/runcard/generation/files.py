@@ -7,15 +7,14 @@ column, what is wrong there, and the fix (`runcard.generation.table` holds the c
 from __future__ import annotations
 
 import io
-import json
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from runcard.data.jsonl import read_jsonl
 from runcard.errors import InputError
 from runcard.generation.table import GenerationTable, table_from_columns, table_from_rows
 from runcard.store.base import Store
@@ -38,32 +37,13 @@ def load_generations(path: str | Path) -> GenerationTable:
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty; expected one row per sample with prompt_id and sample.")
     if FORMATS[suffix] == "jsonl":
-        return table_from_rows(_read_jsonl(path), str(path))
+        return table_from_rows(read_jsonl(path), str(path))
     try:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{path}: not a readable Parquet file ({exc}).") from None
     return table_from_columns({name: table.column(name).to_pylist() for name in table.column_names},
                               table.num_rows, str(path))
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}: line {line_no}: not valid JSON ({exc.msg}); each line must be one "
-                                 "JSON object.") from None
-            if not isinstance(obj, dict):
-                raise InputError(f"{path}: line {line_no}: expected a JSON object, got {type(obj).__name__}.")
-            rows.append(obj)
-    if not rows:
-        raise InputError(f"{path}: the file holds no rows.")
-    return rows
 
 
 def generation_parquet(table: GenerationTable) -> bytes:
