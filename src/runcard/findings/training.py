@@ -183,7 +183,7 @@ def all_zero_series(series: Mapping[str, list[tuple[int, float]]], run: str = ""
     """A result series that is exactly 0 or NaN at every step: a pipeline failure, not a result."""
     out = []
     for key, values in series.items():
-        if is_counter(key) or key.startswith("loss_terms/") or not values:
+        if is_counter(key) or key.startswith(("loss_terms/", "loss_grad_cosine/")) or not values:  # NaN: no gradient
             continue
         if all((not math.isfinite(v)) or v == 0.0 for _, v in values) and direction(key) is not None:
             out.append(Finding(
