@@ -184,3 +184,19 @@ def test_json_document_has_the_documented_keys(rng: np.random.Generator) -> None
     assert set(doc["differences"][0]["metrics"]["pass@1"]) == {"a", "b", "b_minus_a", "ci95", "change", "per_prompt"}
     assert doc["settings"]["semantic"]["model"] == "fake" and "tok:13a" in doc["settings"]["signature"]
     assert "pass@10" in next(iter(doc["not_computed"]))  # 4 or 5 samples per prompt: pass@10 dropped, said so
+
+
+def test_self_bleu_can_be_left_out_and_nothing_else_changes() -> None:
+    rows = _rows(np.random.default_rng(7))
+    table = table_from_rows(rows)
+    full = evaluate_generations(table, ks=[1, 2], embed=_fake_embed, n_boot=200, seed=3)
+    lean = evaluate_generations(table, ks=[1, 2], embed=_fake_embed, n_boot=200, seed=3, self_bleu=False)
+    assert "self_bleu" in full.not_computed or "self_bleu" in full.systems[0].metrics
+    assert "self_bleu" in lean.not_computed and "self_bleu=False" in lean.not_computed["self_bleu"]
+    for a, b in zip(full.systems, lean.systems):
+        assert "self_bleu" not in b.metrics
+        assert set(a.metrics) - set(b.metrics) == {"self_bleu"}
+        for name, metric in b.metrics.items():
+            assert metric.value == a.metrics[name].value and metric.ci95 == a.metrics[name].ci95, name
+    assert set(lean.differences["B"]) == set(full.differences["B"]) - {"self_bleu"}
+    lean.to_dict()  # JSON-ready without the metric

@@ -104,3 +104,28 @@ def test_the_packaged_minilm() -> None:
     same_topic = semantic_diversity(texts, np.array([0, 0, 1, 1]), 2, embed).values
     mixed_topics = semantic_diversity(texts, np.array([0, 1, 0, 1]), 2, embed).values
     assert same_topic.max() < mixed_topics.min()
+
+
+def test_the_cache_embeds_each_text_once_and_changes_no_value(rng: np.random.Generator) -> None:
+    from runcard.generation.semantic import CachedEmbedder
+
+    n_prompts = 10
+    prompt = rng.integers(0, n_prompts, 200)
+    vectors = rng.normal(size=(50, 8))
+    texts = [str(int(i)) for i in rng.integers(0, 50, 200)]  # repeated texts, within and across prompts
+    seen: list[str] = []
+
+    def lookup(batch: list[str]) -> np.ndarray:
+        seen.extend(batch)
+        return vectors[[int(t) for t in batch]]
+
+    cached = CachedEmbedder(lookup, batch=16)
+    first = semantic_diversity(texts, prompt, n_prompts, cached)
+    again = semantic_diversity(texts, prompt, n_prompts, cached)
+    plain = semantic_diversity(texts, prompt, n_prompts, lambda batch: vectors[[int(t) for t in batch]])
+    assert sorted(seen) == sorted(set(texts))  # each distinct text once, over both calls
+    np.testing.assert_array_equal(first.values, plain.values)
+    np.testing.assert_array_equal(again.values, plain.values)
+    cached.add(["new"], np.ones((1, 8)))
+    np.testing.assert_array_equal(cached(["new", "new"]), np.ones((2, 8)))
+    assert cached([]).shape == (0, 8)

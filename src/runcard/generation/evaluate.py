@@ -102,22 +102,25 @@ def evaluate_generations(table: GenerationTable, *, systems: Sequence[str] | Non
                          ks: Sequence[int] | None = None, embed: Embedder | None = None,
                          self_bleu_cap: int = DEFAULT_CAP, n_boot: int = 1000, seed: int = 0,
                          progress: ProgressFactory | None = None,
-                         model: str | None = None) -> GenerationEvaluation:
+                         model: str | None = None, self_bleu: bool = True) -> GenerationEvaluation:
     """Evaluate the generations of each system (``systems``: names and order; default all, in file order).
 
     ``ks``: pass@k values (default 1, 5, 10, keeping those at most the smallest sample count);
     ``embed``: a ``texts -> (B, d)`` embedder for semantic diversity (None: not computed);
-    ``model``: the embedder's name for the settings.
+    ``model``: the embedder's name for the settings; ``self_bleu=False`` leaves Self-BLEU out (the costliest
+    lexical score: for a caller that already has it for these samples).
     """
     names, parts, order, ks, not_computed = _plan(table, systems, ks)
     if embed is None:
         not_computed["semantic_diversity"] = "no embedder (--no-semantic, or none given in Python)"
-    scores = [system_scores(parts[name], name, order, ks=ks, embed=embed, cap=self_bleu_cap, progress=progress)
-              for name in names]
+    if not self_bleu:
+        not_computed["self_bleu"] = "not asked for (self_bleu=False)"
+    scores = [system_scores(parts[name], name, order, ks=ks, embed=embed, cap=self_bleu_cap, progress=progress,
+                            with_self_bleu=self_bleu) for name in names]
     resampled = _bootstrap(scores, len(order), n_boot, seed)
     results = tuple(_system_result(s, resampled[s.system]) for s in scores)
     differences = {s.system: _differences(scores[0], s, resampled) for s in scores[1:]}
-    settings = _settings(ks, embed is not None, model, self_bleu_cap, n_boot, seed)
+    settings = _settings(ks, embed is not None, model, self_bleu_cap if self_bleu else None, n_boot, seed)
     evaluation = GenerationEvaluation(table.name, results, differences, (), not_computed, settings)
     return replace(evaluation, findings=tuple(generation_findings(evaluation)))
 
@@ -229,15 +232,17 @@ def _differences(a: SystemScores, b: SystemScores,
     return out
 
 
-def _settings(ks: list[int], semantic: bool, model: str | None, cap: int, n_boot: int,
+def _settings(ks: list[int], semantic: bool, model: str | None, cap: int | None, n_boot: int,
               seed: int) -> dict[str, Any]:
+    """The settings and their one-line signature; ``cap`` None: Self-BLEU was not computed."""
     from runcard.generation.self_bleu import signature
 
-    bleu = signature()
+    bleu = signature() if cap is not None else "off"
     settings: dict[str, Any] = {
         "tokenizer": f"lowercase, then the Unicode regex {TOKEN_PATTERN.pattern}",
         "distinct_n": list(ORDERS),
-        "self_bleu": {"signature": bleu, "cap": cap, "cap_rule": "the first samples of a prompt, in file order"},
+        "self_bleu": {"signature": bleu, "cap": cap, "cap_rule": "the first samples of a prompt, in file order"}
+        if cap is not None else None,
         "semantic": {"model": model or "injected embedder", "pooling": "mean over the attention mask, L2-normalised",
                      "distance": "1 - cosine similarity, mean over pairs i != j", "batch_size": BATCH_SIZE}
         if semantic else None,
@@ -247,6 +252,7 @@ def _settings(ks: list[int], semantic: bool, model: str | None, cap: int, n_boot
         "n_boot": n_boot, "seed": seed, "level": LEVEL,
     }
     settings["signature"] = (f"runcard {__version__} | ci:bootstrap-prompts n_boot:{n_boot} seed:{seed} "
-                             f"level:{LEVEL} | distinct:lower+regex | self-bleu:{bleu} cap:{cap} | "
+                             f"level:{LEVEL} | distinct:lower+regex | "
+                             f"self-bleu:{bleu if cap is None else f'{bleu} cap:{cap}'} | "
                              f"semantic:{(model or 'injected') if semantic else 'off'} | pass@k:{ks or 'off'}")
     return settings

@@ -49,9 +49,10 @@ def group_samples(samples: Sequence[str], index: np.ndarray, n_prompts: int) -> 
 
 
 def system_scores(table: GenerationTable, system: str, order: Sequence[str], *, ks: Sequence[int],
-                  embed: Embedder | None, cap: int, progress: ProgressFactory | None = None) -> SystemScores:
-    """Distinct-n (corpus and per prompt), Self-BLEU, semantic diversity (with ``embed``), pass@k
-    (with ``passed``) and mean quality (with ``quality``) of one system's rows."""
+                  embed: Embedder | None, cap: int, progress: ProgressFactory | None = None,
+                  with_self_bleu: bool = True) -> SystemScores:
+    """Distinct-n (corpus and per prompt), Self-BLEU (unless not ``with_self_bleu``), semantic diversity (with
+    ``embed``), pass@k (with ``passed``) and mean quality (with ``quality``) of one system's rows."""
     index = prompt_index(table, order)
     samples = table.sample.tolist()
     groups = group_samples(samples, index, len(order))
@@ -67,11 +68,12 @@ def system_scores(table: GenerationTable, system: str, order: Sequence[str], *, 
         per_prompt[f"distinct_{order_n}_per_prompt"] = Ratio.mean_of(values, valid)
         left_out[f"distinct_{order_n}_per_prompt"] = {"no_ngram": int(np.count_nonzero(~valid))}
     ratios.update(per_prompt)
-    advance = progress("Self-BLEU", len(samples)) if progress else None
-    bleu = self_bleu(groups, cap=cap, progress=advance)
-    ratios["self_bleu"] = Ratio.mean_of(bleu.values, bleu.valid)
-    left_out["self_bleu"] = {"single_sample": bleu.single_sample, "no_4grams": bleu.no_4grams,
-                             "capped": bleu.capped}
+    if with_self_bleu:
+        advance = progress("Self-BLEU", len(samples)) if progress else None
+        bleu = self_bleu(groups, cap=cap, progress=advance)
+        ratios["self_bleu"] = Ratio.mean_of(bleu.values, bleu.valid)
+        left_out["self_bleu"] = {"single_sample": bleu.single_sample, "no_4grams": bleu.no_4grams,
+                                 "capped": bleu.capped}
     if embed is not None:
         lengths = np.fromiter((len(s) for s in samples), dtype=np.int64, count=len(samples))
         advance = progress("embedding", len(samples)) if progress else None

@@ -33,6 +33,33 @@ ROUNDING = 1e-9
 Embedder = Callable[[list[str]], np.ndarray]
 
 
+class CachedEmbedder:
+    """An embedder that embeds each distinct text once and keeps its vector: a comparison of many runs
+    against one scores the first run's samples once per pair, and two splits of one run often hold the
+    same samples. The missing texts are embedded in batches of ``batch``, shortest first (less padding);
+    a deterministic model gives the same vectors as without the cache, up to float rounding across batch
+    shapes. `add` keeps vectors computed elsewhere (another process)."""
+
+    def __init__(self, embed: Embedder, batch: int = 256) -> None:
+        self._embed, self._batch = embed, batch
+        self._known: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        missing = sorted((t for t in dict.fromkeys(texts) if t not in self._known), key=lambda t: (len(t), t))
+        for start in range(0, len(missing), self._batch):
+            chunk = missing[start:start + self._batch]
+            self._known.update(zip(chunk, np.asarray(self._embed(chunk))))
+        if not texts:
+            width = next(iter(self._known.values())).shape[0] if self._known else 0
+            return np.zeros((0, width))
+        return np.stack([self._known[t] for t in texts])
+
+    def add(self, texts: list[str], vectors: np.ndarray) -> None:
+        """Keep ``vectors`` (``(B, d)``, row i the embedding of ``texts[i]``) for texts not embedded yet."""
+        for text, vector in zip(texts, vectors):
+            self._known.setdefault(text, vector)
+
+
 @dataclass(frozen=True, eq=False)
 class SemanticDiversity:
     """Per-prompt mean pairwise cosine distance (``values``; 0 = identical meaning) and ``valid`` mask."""

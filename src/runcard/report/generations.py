@@ -17,11 +17,11 @@ from runcard.errors import InputError
 from runcard.findings.model import Finding
 from runcard.generation.evaluate import evaluate_generations
 from runcard.generation.files import generation_splits, load_run_generations
-from runcard.generation.semantic import Embedder
+from runcard.generation.semantic import CachedEmbedder, Embedder
 from runcard.generation.table import GenerationTable
 from runcard.report.html import html_table
 from runcard.report.markdown import table
-from runcard.report.rows import Rows
+from runcard.report.rows import Rows, metric_with_ci
 from runcard.store import Run, Store
 
 #: "auto": the packaged MiniLM when installed; None: no semantic diversity; or any embedder.
@@ -105,8 +105,8 @@ def _resolve(choice: EmbedChoice) -> tuple[Embedder | None, str | None, str | No
         return choice, None, None
     from runcard.generation.embedding import MODEL_NAME, MODEL_PACKAGE, load_embedder
 
-    try:
-        return load_embedder(), MODEL_NAME, None
+    try:  # each distinct text once: the first run's samples are in every pair, and splits often share samples
+        return CachedEmbedder(load_embedder()), MODEL_NAME, None
     except InputError as exc:
         return None, None, f"{MODEL_PACKAGE} could not be loaded ({exc})"
 
@@ -121,19 +121,12 @@ def generation_rows(entry: dict[str, Any]) -> Rows:
         ma, mb = a["metrics"][key], b["metrics"][key]
         ci = d["ci95"]
         noise = ci is not None and ci[0] <= 0 <= ci[1] and d["change"] != "no change"
-        rows.append([key, ma["label"], _with_ci(ma), _with_ci(mb),
+        rows.append([key, ma["label"], metric_with_ci(ma), metric_with_ci(mb),
                      "—" if d["b_minus_a"] is None else f"{d['b_minus_a']:+.4f}",
                      "—" if ci is None else f"[{ci[0]:+.4f}, {ci[1]:+.4f}]",
                      d["change"] + (", within noise" if noise else "")])
     return ["metric", "direction", f"A = {entry['a']} (95 % CI)", f"B = {entry['b']} (95 % CI)", "B − A", "95 % CI",
             "change"], rows
-
-
-def _with_ci(m: dict[str, Any]) -> str:
-    if m["value"] is None:
-        return "—"
-    ci = m["ci95"]
-    return f"{m['value']:.4f}" + ("" if ci is None else f" [{ci[0]:.4f}, {ci[1]:.4f}]")
 
 
 def generation_notes(entry: dict[str, Any]) -> list[str]:

@@ -211,3 +211,11 @@ def soft_bin_rows(bins: list[dict[str, Any]]) -> Rows:
 def loss_term_rows(terms: dict[str, Any]) -> Rows:
     return (["loss term", "mean share of the total", "share at the last step"],
             [[t, f"{terms['mean_share'][t]:.1%}", f"{terms['last_share'][t]:.1%}"] for t in terms["terms"]])
+
+
+def metric_with_ci(m: dict[str, Any]) -> str:
+    """A metric of an evaluation's JSON (``value``, ``ci95``) to 4 decimals with its CI; "—" when undefined."""
+    if m["value"] is None:
+        return "—"
+    ci = m["ci95"]
+    return f"{m['value']:.4f}" + ("" if ci is None else f" [{ci[0]:.4f}, {ci[1]:.4f}]")
