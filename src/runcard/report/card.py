@@ -19,7 +19,9 @@ from runcard.evaluate import evaluate_table
 from runcard.findings import run_findings
 from runcard.findings.comparison import flatten_config
 from runcard.findings.training import loss_term_shares
+from runcard.generation.files import generation_splits
 from runcard.posthoc import calibrate_tables
+from runcard.report.run_generations import card_generations
 from runcard.report.soft import soft_section
 from runcard.report.tasks import cross_task, target_rows
 from runcard.report.views import LoadedRun, load_run
@@ -93,6 +95,8 @@ def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | N
                            if not k.startswith("derived/")},
         "targets": target_rows(targets or {}, loaded.view.metrics(), _intervals(loaded)),
     }
+    if generation_splits(run):
+        doc["generations"] = card_generations(store, run, seed=seed)
     references = run.config.get("references") if isinstance(run.config.get("references"), list) else None
     soft = soft_section(loaded.tables, references)
     if soft is not None:
@@ -107,17 +111,22 @@ def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | N
     return doc
 
 
-def _loss_terms(series: Mapping[str, list[tuple[int, float]]]) -> dict[str, Any] | None:
-    """Each weighted loss term's share of the total, per step (thinned) and on average; the
-    ``weak_regularizer`` finding judges the same numbers."""
-    table = loss_term_shares(series)
+def _loss_terms(series: Mapping[str, list[tuple[int, float]]], of: str = "value") -> dict[str, Any] | None:
+    """Each weighted loss term's share of the total (``of="value"``: of sum |weighted term|, with
+    ``grad_norm`` the same for the gradient norms, the share of the update, when they were logged), per step
+    (thinned) and on average; the ``weak_regularizer`` finding judges the same numbers."""
+    table = loss_term_shares(series, of=of)
     if table is None:
         return None
     terms, steps, shares = table
-    return {"terms": terms, "steps": len(steps),
-            "mean_share": dict(zip(terms, shares.mean(axis=0).tolist())),
-            "last_share": dict(zip(terms, shares[-1].tolist())),
-            "curves": {name: thin([(s, float(v)) for s, v in zip(steps, shares[:, i])]) for i, name in enumerate(terms)}}
+    out: dict[str, Any] = {
+        "terms": terms, "steps": len(steps),
+        "mean_share": dict(zip(terms, shares.mean(axis=0).tolist())),
+        "last_share": dict(zip(terms, shares[-1].tolist())),
+        "curves": {name: thin([(s, float(v)) for s, v in zip(steps, shares[:, i])]) for i, name in enumerate(terms)}}
+    if of == "value":
+        out["grad_norm"] = _loss_terms(series, of="grad_norm")
+    return out
 
 
 def _task_keys(loaded: LoadedRun) -> dict[str | None, list[str]]:

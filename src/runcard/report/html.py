@@ -10,6 +10,7 @@ from typing import Any
 from runcard.report import rows as R
 from runcard.report import svg
 from runcard.report.markdown import SEVERITY_MARK, cell
+from runcard.report.run_generations import card_generation_lines, card_generation_rows
 
 CSS = """
 body{font-family:system-ui,-apple-system,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
@@ -85,8 +86,26 @@ def _evaluation_html(split: str, ev: dict[str, Any], doc: dict[str, Any]) -> str
 
 def _loss_terms_html(terms: dict[str, Any]) -> str:
     chart = svg.line_chart(terms["curves"], title="Share of the total loss per term")
-    return (f'<p>Loss terms: each weighted term\'s share of sum |weighted term| ({terms["steps"]} steps).</p>'
-            f'<div class="plots">{chart}</div>' + t(R.loss_term_rows(terms)))
+    out = (f'<p>Loss terms: each weighted term\'s share of sum |weighted term| ({terms["steps"]} steps).</p>'
+           f'<div class="plots">{chart}</div>' + t(R.loss_term_rows(terms)))
+    grad = terms.get("grad_norm")
+    if grad:
+        chart = svg.line_chart(grad["curves"], title="Share of the update (gradient norm) per term")
+        out += (f"<p>Each weighted term's share of the summed gradient norms, the share of the update "
+                f'({grad["steps"]} steps where they were measured).</p>'
+                f'<div class="plots">{chart}</div>' + t(R.loss_term_rows(grad)))
+    return out
+
+
+def _generations_html(entries: list[dict[str, Any]]) -> str:
+    parts = []
+    for entry in entries:
+        head, lines = card_generation_lines(entry)
+        parts.append(f"<h3>Generations, {escape(head)}</h3>")
+        if entry["evaluated"]:
+            parts.append(t(card_generation_rows(entry)))
+        parts += [f'<p class="muted">{escape(line)}</p>' for line in lines]
+    return "".join(parts)
 
 
 def _decision_html(rules: dict[str, Any]) -> str:
@@ -95,11 +114,18 @@ def _decision_html(rules: dict[str, Any]) -> str:
 
 
 def _curve_groups(curves: dict[str, list[list[float]]]) -> dict[str, dict[str, list[list[float]]]]:
-    """Series grouped for plotting: losses together, the rest by their last path part."""
+    """Series grouped for plotting: losses together, the rest by their last path part. The series of
+    `log_loss_terms` have their own groups (the weighted terms; each of their statistics; the gradient
+    cosines): on the loss plot they would bury the loss."""
     groups: dict[str, dict[str, list[list[float]]]] = {}
     for key, points in curves.items():
         leaf = key.split("/")[-1]
-        group = "loss" if "loss" in key.lower() else leaf
+        if key.startswith("loss_grad_cosine/"):
+            group = "gradient cosine between loss terms"
+        elif key.startswith("loss_terms/"):
+            group = "loss terms (weighted)" if key.count("/") == 1 else f"loss terms: {leaf}"
+        else:
+            group = "loss" if "loss" in key.lower() else leaf
         groups.setdefault(group, {})[key] = points
     return groups
 
@@ -112,7 +138,9 @@ def card_html(doc: dict[str, Any]) -> str:
     sections = [("findings", f"Findings ({len(doc['findings'])})", findings_html(doc["findings"])),
                 ("data", "Data", (f"<p>{escape(doc['data']['description'])}</p>" if doc["data"].get("description") else "")
                  + ("".join((f"<p>Task <b>{escape(task)}</b>:</p>" if task else "") + t(rows)
-                            for task, rows in R.data_tables(splits)) if splits else "<p>No predictions were logged.</p>")),
+                            for task, rows in R.data_tables(splits)) if splits else
+                    "<p>No predictions were logged" + ("; its generations are under Results.</p>" if doc.get("generations")
+                                                       else ".</p>"))),
                 ("config", "Config", html_table(["key", "value"], R.flat_config(doc["config"]), text=True) if doc["config"]
                  else "<p>No config was recorded.</p>")]
     model = doc["model"]
@@ -127,8 +155,9 @@ def card_html(doc: dict[str, Any]) -> str:
                       else "<p>No metric series were logged.</p>")
                      + (_loss_terms_html(training["loss_terms"]) if training.get("loss_terms") else "")
                      + (t(R.stage_rows(training["stages"], training["total_seconds"])) if training["stages"] else "")))
-    sections.append(("results", "Results", "".join(_evaluation_html(s, ev, doc) for s, ev in doc["evaluation"].items())
-                     or "<p>No predictions to evaluate.</p>"))
+    results = "".join(_evaluation_html(s, ev, doc) for s, ev in doc["evaluation"].items())
+    results += _generations_html(doc.get("generations", []))
+    sections.append(("results", "Results", results or "<p>No predictions to evaluate.</p>"))
     cal = doc.get("calibration")
     if cal:
         sections.append(("calibration", "Calibration", f"<p>{escape(R.calibration_line(cal))}</p>" + t(R.calibration_rows(cal))))

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from runcard.report import rows as R
+from runcard.report.run_generations import card_generation_lines, card_generation_rows
 
 SEVERITY_MARK = {"error": "ERROR", "warning": "WARNING", "info": "NOTE"}
 
@@ -78,7 +79,8 @@ def card_markdown(doc: dict[str, Any]) -> str:
     if doc["data"].get("description"):
         parts.append(doc["data"]["description"] + "\n")
     if not splits:
-        parts.append("No predictions were logged for this run.")
+        parts.append("No predictions were logged for this run" + ("; its generations are under Results." if
+                                                                   doc.get("generations") else "."))
     for task, rows in R.data_tables(splits):
         parts.append((f"\nTask **{task}**:\n\n" if task else "") + md(rows))
     parts.append("\n## Config\n")
@@ -96,12 +98,23 @@ def card_markdown(doc: dict[str, Any]) -> str:
         parts.append(f"\nLoss terms, each weighted term's share of sum |weighted term| "
                      f"({training['loss_terms']['steps']} steps):\n")
         parts.append(md(R.loss_term_rows(training["loss_terms"])))
+        grad = training["loss_terms"].get("grad_norm")
+        if grad:
+            parts.append(f"\nLoss terms, each weighted term's share of the summed gradient norms (of the update; "
+                         f"{grad['steps']} steps where they were measured):\n")
+            parts.append(md(R.loss_term_rows(grad)))
     if training["stages"]:
         parts.append("\nStage timings (wall clock):\n")
         parts.append(md(R.stage_rows(training["stages"], training["total_seconds"])))
     parts.append("\n## Results\n")
     for split, ev in doc["evaluation"].items():
         parts.append(evaluation_section(split, ev))
+    for entry in doc.get("generations", []):
+        head, lines = card_generation_lines(entry)
+        parts.append(f"### Generations, {head}\n")
+        if entry["evaluated"]:
+            parts += [md(card_generation_rows(entry)), ""]
+        parts += [*lines, ""]
     cal = doc.get("calibration")
     if cal:
         parts += ["## Calibration\n", R.calibration_line(cal), "\n" + md(R.calibration_rows(cal))]
