@@ -281,6 +281,9 @@ RECIPE_PACKAGES = {
     "tfidf_mlp": [("torch", "pip install -e '.[train]'"), ("sklearn", "pip install -e '.[train]' (scikit-learn)")],
     **{recipe: [("torch", "pip install -e '.[encoders]'"), ("transformers", "pip install -e '.[encoders]'")]
        for recipe in _ENCODER_RECIPES},
+    "polychromic": [(module, f"pip install -e '.[polychromic]' ({name})") for module, name in (
+        ("torch", "torch"), ("transformers", "transformers"), ("tokenizers", "tokenizers"),
+        ("sklearn", "scikit-learn"), ("sacrebleu", "sacrebleu"))],
 }
 
 

@@ -19,18 +19,22 @@ EPILOG = (
     "  runcard run examples/agnews_actions.toml\n\n"
     "  runcard run examples/agnews_actions_logreg.toml --store sqlite:///runs/agnews.db\n\n"
     "  runcard run examples/stance_sentiment.toml --quick\n\n"
+    "  runcard run examples/polychromic.toml --objective documented   (the supervised run and the documented "
+    "objective's arms only)\n\n"
     "  runcard run --from 3fa9   (the stored run's config and seed again, as a new run)\n\n"
-    "Config reference: docs/recipes.md. The card is written to [report] out_dir and its path printed."
+    "Config reference: docs/recipes.md. The card is written to \\[report] out_dir and its path printed."
 )
 
 
-def _start(config: Path | None, from_run: str | None, store: Store, *, quiet: bool, quick: bool) -> Any:
+def _start(config: Path | None, from_run: str | None, store: Store, *, quiet: bool, quick: bool,
+           objective: str | None) -> Any:
     """Run ``config``, or re-run the stored run ``from_run``: exactly one of them."""
     if config is not None and from_run is None:
-        return run_config(config, store, quiet=quiet, quick=quick)
+        return run_config(config, store, quiet=quiet, quick=quick, objective=objective)
     if from_run is not None and config is None:
-        if quick:
-            raise InputError("--quick does not apply with --from: a re-run repeats the stored run as it was.")
+        for flag, given in (("--quick", quick), ("--objective", objective is not None)):
+            if given:
+                raise InputError(f"{flag} does not apply with --from: a re-run repeats the stored run as it was.")
         return rerun(from_run, store, quiet=quiet)
     raise InputError("give a CONFIG file or --from RUN (a stored run to re-run), exactly one.")
 
@@ -43,7 +47,11 @@ def run_command(
     store: StoreUrl = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables on stderr.")] = False,
     quick: Annotated[bool, typer.Option("--quick", help="A small subsample and one short epoch, to try the "
-                                        "pipeline in a couple of minutes (the config's [quick] table).")] = False,
+                                        "pipeline in a couple of minutes (the config's \\[quick] table).")] = False,
+    objective: Annotated[str | None, typer.Option("--objective", help="Run only this objective's arms (recipes "
+                                                  "with RL objectives: polychromic takes 'polychromic' or "
+                                                  "'documented'); the config's rl.objectives otherwise.",
+                                                  show_default=False)] = None,
     as_json: AsJson = False,
 ) -> None:
     """Run the experiment a config describes: data, audit, training, evaluation, calibration, card.
@@ -52,7 +60,7 @@ def run_command(
     """
     opened = open_store(store)
     try:
-        result = _start(config, from_run, opened, quiet=quiet, quick=quick)
+        result = _start(config, from_run, opened, quiet=quiet, quick=quick, objective=objective)
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted: the run is marked failed in the store, with what it had logged "
                                    "(runcard runs shows it).")

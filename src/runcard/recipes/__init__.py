@@ -10,17 +10,38 @@ from runcard.errors import InputError
 from runcard.recipes.config import RecipeConfig, load_config, validate_config
 from runcard.store import Store
 
+#: Recipes whose configs list RL objectives (``rl.objectives``), which `runcard run --objective` narrows to one.
+OBJECTIVE_RECIPES = {"polychromic": ("polychromic", "documented")}
+
 
 def run_config(path: str | Path, store: Store, *, overrides: dict[str, Any] | None = None, quiet: bool = False,
-               quick: bool = False) -> Any:
+               quick: bool = False, objective: str | None = None) -> Any:
     """Validate a config and run its recipe into ``store``; returns the recipe's result.
 
-    ``quick`` runs the config's small quick setting (recipes that have one: multitask_encoder)."""
+    ``quick`` runs the config's small quick setting (recipes that have one: multitask_encoder). ``objective``
+    runs only that objective's arms (recipes of `OBJECTIVE_RECIPES`: ``rl.objectives = [objective]``)."""
+    if objective is not None:
+        overrides = {**(overrides or {}), **objective_override(path, objective)}
     config, base = load_config(path, overrides)
     _preflight(config, base, store, source=str(path))
     from runcard.recipes.progress import Reporter
 
     return _run_validated(config, base, store, Reporter(quiet=quiet), quick, source=str(path))
+
+
+def objective_override(path: str | Path, objective: str) -> dict[str, Any]:
+    """``{"rl.objectives": [objective]}`` for a config whose recipe has objectives; `InputError` naming the
+    config and the choices otherwise."""
+    config, _ = load_config(path)
+    recipe = config.experiment.recipe
+    choices = OBJECTIVE_RECIPES.get(recipe)
+    if choices is None:
+        raise InputError(f"{path}: --objective is for recipes with RL objectives "
+                         f"({', '.join(sorted(OBJECTIVE_RECIPES))}); this config is {recipe!r}. Drop --objective.")
+    if objective not in choices:
+        raise InputError(f"--objective {objective!r} is not an objective of the {recipe} recipe; use "
+                         + " or ".join(repr(c) for c in choices) + ".")
+    return {"rl.objectives": [objective]}
 
 
 def rerun(run_id: str, store: Store, *, quiet: bool = False) -> Any:
