@@ -134,3 +134,12 @@ def test_bad_urls_are_explained(tmp_path: Path) -> None:
         open_store("sqlite://")
     with pytest.raises(InputError, match="unsupported database 'mysql'"):
         open_store("mysql://u@h/db")
+
+
+def test_absolute_url_makes_a_sqlite_path_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runcard.store import absolute_url
+
+    monkeypatch.chdir(tmp_path)
+    assert absolute_url("sqlite:///runs/x.db") == f"sqlite:///{tmp_path / 'runs' / 'x.db'}"
+    assert absolute_url(f"sqlite:///{tmp_path}/x.db") == f"sqlite:///{tmp_path}/x.db"
+    assert absolute_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"

@@ -31,18 +31,9 @@ def store_option(url: str | None) -> str:
     runs); empty otherwise, and for a URL with a password (give it with RUNCARD_STORE)."""
     from sqlalchemy.engine import make_url
 
-    from runcard.store import store_url
+    from runcard.store import absolute_url, store_url
 
-    if url is None:
-        return ""
-
-    def resolved(u: str) -> str:
-        parsed = make_url(u)
-        if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-            parsed = parsed.set(database=str(Path(parsed.database).resolve()))
-        return parsed.render_as_string(hide_password=False)
-
-    if resolved(url) == resolved(store_url()) or make_url(url).password:
+    if url is None or absolute_url(url) == absolute_url(store_url()) or make_url(url).password:
         return ""
     return f" --store {url}"
 

@@ -30,6 +30,15 @@ def store_url(url: str | None = None) -> str:
     return url or os.environ.get("RUNCARD_STORE") or DEFAULT_URL
 
 
+def absolute_url(url: str) -> str:
+    """``url`` with a SQLite database path made absolute (against the working directory); other URLs as they
+    are. Two URLs of one store compare equal after this, and a worker in another folder opens the same file."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        return parsed.set(database=str(Path(parsed.database).resolve())).render_as_string(hide_password=False)
+    return url
+
+
 def open_store(store: str | Store | None = None) -> Store:
     """Open (and create or migrate if needed) the store at a URL; a `Store` is returned as is."""
     if store is not None and not isinstance(store, str):
@@ -62,5 +71,5 @@ def open_store(store: str | Store | None = None) -> Store:
 
 __all__ = [
     "DEFAULT_URL", "Artifact", "ArtifactError", "ArtifactStore", "MetricPoint", "NewRun", "Run", "SqlStore",
-    "Store", "StoreError", "open_store", "store_url",
+    "Store", "StoreError", "absolute_url", "open_store", "store_url",
 ]

@@ -180,16 +180,11 @@ class _Tpe:
 
 def resolve_store_url(url: str | None) -> str:
     """The store URL every worker opens: the one in effect, with a SQLite path made absolute."""
-    from sqlalchemy.engine import make_url
-
-    from runcard.store import open_store, store_url
+    from runcard.store import absolute_url, open_store, store_url
 
     chosen = store_url(url)
     open_store(chosen)  # a bad URL is an InputError here; the database is created or migrated once, up front
-    parsed = make_url(chosen)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        return parsed.set(database=str(Path(parsed.database).resolve())).render_as_string(hide_password=False)
-    return chosen
+    return absolute_url(chosen)
 
 
 def _check_points(sweep: Sweep, points: list[dict[str, Any]], url: str) -> str:
