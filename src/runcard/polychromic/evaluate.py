@@ -73,9 +73,7 @@ def embedder(model: Any, codec: Codec, centre: np.ndarray, max_tokens: int) -> C
     """``texts -> (B, H)``: the frozen supervised model's centred, mean-pooled states of each text alone (the
     embedding the polychromic diversity uses), each distinct text embedded once: the summary scores the
     samples every arm's evaluation already embedded, and identical arms write identical samples."""
-    def embed(texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, len(centre)))
+    def embed(texts: list[str]) -> np.ndarray:  # CachedEmbedder calls it with the missing texts only, never none
         return embed_ids(model, [codec.tweet(t)[:max_tokens] for t in texts], codec.pad, centre)
 
     return CachedEmbedder(embed)

@@ -97,7 +97,6 @@ def run_polychromic(config: PolyConfig, base: Path, store: Store, *, reporter: R
     from runcard.recipes.polychromic_workers import run_arms
 
     outcomes = run_arms(config, base, store, setup, plan_arms(config, setup.supervised_run), say)
-
     summary = write_summary(config, setup, supervised, outcomes, say, store_url=store.url)
     return RecipeResult(supervised.record.run_id, *supervised.card, summary)
 

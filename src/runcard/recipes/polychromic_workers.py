@@ -49,7 +49,8 @@ class QueueBar:
         self._queue = queue
 
     def advance(self, n: int, **fields: float) -> None:
-        self._queue.put(("advance", n, fields))
+        """Send ``n`` steps; ``fields`` (one arm's running figures) are dropped: the driver's bar spans every arm."""
+        self._queue.put(("advance", n))
 
 
 class QueueReporter(Reporter):
