@@ -17,6 +17,7 @@ import numpy as np
 from runcard._version import __version__
 from runcard.checks import as_matrix, check_probabilities, encode_labels
 from runcard.errors import InputError
+from runcard.eval_settings import EvalSettings
 from runcard.metrics.calibration_error import Bins, check_bins, equal_mass_bins, equal_width_bins
 from runcard.metrics.classification import (
     confusion_matrix,
@@ -49,6 +50,11 @@ CI_KEYS: tuple[str, ...] = (
 )
 #: Top-k accuracies reported when there are more than k classes.
 TOP_KS: tuple[int, ...] = (2, 3)
+#: Bootstrap confusion matrices held at once are capped at this many cells (peak memory does not grow with n_boot).
+BOOT_CELLS = 4_000_000
+#: Scores flattened into ``<split>/<name>`` metrics (`Evaluation.named_scores`).
+NAMED_KEYS = ("accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "cohen_kappa", "mcc", "nll",
+              "brier", "ece", "adaptive_ece")
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,6 +104,47 @@ class Evaluation:
             for a, b, ab, ba in most_confused_pairs(self.confusion, top)
         ]
 
+    def named_scores(self, prefix: str = "") -> dict[str, float]:
+        """The scores documents rank and compare, as ``{prefix + name: value}``: the headline scores, the
+        calibration errors, ``top<k>_accuracy`` and the soft-label scores."""
+        out = {}
+        for key in NAMED_KEYS:
+            value = self.scores[key] if key in self.scores else getattr(self, key)
+            out[f"{prefix}{key}"] = float(value)
+        out.update({f"{prefix}top{k}_accuracy": float(v) for k, v in self.top_k.items()})
+        out.update({f"{prefix}{k}": float(v) for k, v in (self.soft or {}).items()})
+        return out
+
+    def to_record(self) -> dict[str, Any]:
+        """Every field, losslessly, as JSON values (NaN kept as NaN): what the store keeps (`from_record`)."""
+        return {
+            "n": self.n, "classes": [_plain(c) for c in self.classes], "confusion": self.confusion.tolist(),
+            "scores": self.scores, "per_class": {k: v.tolist() for k, v in self.per_class.items()},
+            "top_k": {str(k): v for k, v in self.top_k.items()}, "nll": self.nll, "brier": self.brier,
+            "reliability": _bins_record(self.reliability), "adaptive_reliability": _bins_record(self.adaptive_reliability),
+            "ci95": None if self.ci95 is None else {k: list(v) for k, v in self.ci95.items()},
+            "per_class_f1_ci95": None if self.per_class_f1_ci95 is None else self.per_class_f1_ci95.tolist(),
+            "soft": self.soft, "warnings": [dict(w) for w in self.warnings], "settings": self.settings,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Evaluation:
+        """The `Evaluation` `to_record` wrote."""
+        return cls(
+            n=int(record["n"]), classes=tuple(record["classes"]),
+            confusion=np.asarray(record["confusion"], dtype=np.int64).reshape(len(record["classes"]), -1),
+            scores={k: float(v) for k, v in record["scores"].items()},
+            per_class={k: np.asarray(v, dtype=np.int64 if k in ("support", "predicted") else np.float64)
+                       for k, v in record["per_class"].items()},
+            top_k={int(k): float(v) for k, v in record["top_k"].items()}, nll=float(record["nll"]),
+            brier=float(record["brier"]), reliability=_bins_from(record["reliability"]),
+            adaptive_reliability=_bins_from(record["adaptive_reliability"]),
+            ci95=None if record["ci95"] is None else {k: (float(v[0]), float(v[1])) for k, v in record["ci95"].items()},
+            per_class_f1_ci95=None if record["per_class_f1_ci95"] is None
+            else np.asarray(record["per_class_f1_ci95"], dtype=np.float64).reshape(-1, 2),
+            soft=record["soft"], warnings=tuple(record["warnings"]), settings=record["settings"],
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The evaluation as JSON-ready Python values (NaN becomes None)."""
         names = [str(c) for c in self.classes]
@@ -143,6 +190,18 @@ def _num(value: Any) -> Any:
     if isinstance(value, float) and np.isnan(value):
         return None
     return value
+
+
+def _bins_record(bins: Bins) -> dict[str, list[float]]:
+    return {"lower": bins.lower.tolist(), "upper": bins.upper.tolist(), "count": bins.count.tolist(),
+            "confidence_sum": bins.confidence_sum.tolist(), "correct": bins.correct.tolist()}
+
+
+def _bins_from(record: dict[str, list[float]]) -> Bins:
+    return Bins(lower=np.asarray(record["lower"], dtype=np.float64), upper=np.asarray(record["upper"], dtype=np.float64),
+                count=np.asarray(record["count"], dtype=np.int64),
+                confidence_sum=np.asarray(record["confidence_sum"], dtype=np.float64),
+                correct=np.asarray(record["correct"], dtype=np.int64))
 
 
 def _bins_dict(bins: Bins) -> list[dict[str, Any]]:
@@ -196,9 +255,14 @@ def evaluate(
 
 
 def evaluate_table(
-    table: PredictionTable, *, bins: int = 15, ci: bool = True, n_boot: int = 1000, seed: int = 0
+    table: PredictionTable, *, bins: int = 15, ci: bool = True, n_boot: int = 1000, seed: int = 0,
+    settings: EvalSettings | None = None,
 ) -> Evaluation:
-    """`evaluate` on a loaded `PredictionTable` (its soft targets included)."""
+    """`evaluate` on a loaded `PredictionTable` (its soft targets included). ``settings`` (a run's
+    `EvalSettings`) replaces ``bins``, ``n_boot`` and ``seed`` and sets the CI level and the top-k."""
+    level, top_ks = LEVEL, TOP_KS
+    if settings is not None:
+        bins, n_boot, seed, level, top_ks = settings.bins, settings.n_boot, settings.seed, settings.level, settings.top_k
     bins, n_boot, seed = _check_options(bins, ci, n_boot, seed)
     extra = [{"code": "load_note", "message": f"{table.name}: {note}"} for note in table.notes]
     if table.pred is not None:
@@ -209,7 +273,8 @@ def evaluate_table(
                 "message": f"{table.name}: the pred column differs from the argmax of the probabilities "
                 f"in {differs} of {table.n} rows; every metric here scores the argmax.",
             })
-    return _evaluate(table.y_true, table.probs, table.classes, table.targets, bins, ci, n_boot, seed, tuple(extra))
+    return _evaluate(table.y_true, table.probs, table.classes, table.targets, bins, ci, n_boot, seed, tuple(extra),
+                     level=level, top_ks=top_ks)
 
 
 def _check_options(bins: Any, ci: bool, n_boot: Any, seed: Any) -> tuple[int, int, int]:
@@ -231,18 +296,21 @@ def _evaluate(
     n_boot: int,
     seed: int,
     extra_warnings: tuple[dict[str, Any], ...],
+    *,
+    level: float = LEVEL,
+    top_ks: tuple[int, ...] = TOP_KS,
 ) -> Evaluation:
     k = probs.shape[1]
     rows = row_statistics(probs, codes)
     cm = confusion_matrix(codes, rows.pred, k)
-    ci95, f1_ci = _intervals(cm, n_boot, seed) if ci else (None, None)
+    ci95, f1_ci = _intervals(cm, n_boot, seed, level) if ci else (None, None)
     return Evaluation(
         n=len(codes),
         classes=classes,
         confusion=cm,
         scores={key: float(v) for key, v in summary_scores(cm).items()},
         per_class=per_class_scores(cm),
-        top_k={top: top_k_from_rank(rows.rank, top) for top in TOP_KS if top < k},
+        top_k={top: top_k_from_rank(rows.rank, top) for top in top_ks if top < k},
         nll=log_loss_from_true_prob(rows.p_true),
         brier=brier_from_true_prob(probs, rows.p_true),
         reliability=equal_width_bins(rows.confidence, rows.correct, bins),
@@ -251,19 +319,32 @@ def _evaluate(
         per_class_f1_ci95=f1_ci,
         soft=None if targets is None else _soft_scores(targets, probs, rows.pred),
         warnings=tuple(_undefined_warnings(cm, classes)) + extra_warnings,
-        settings=_settings(bins, ci, n_boot, seed),
+        settings=_settings(bins, ci, n_boot, seed, level, top_ks),
     )
 
 
-def _intervals(cm: np.ndarray, n_boot: int, seed: int) -> tuple[dict[str, tuple[float, float]], np.ndarray]:
-    boots = resample_cells(cm, n_boot, np.random.default_rng(seed))
-    scores = summary_scores(boots)
+def _intervals(cm: np.ndarray, n_boot: int, seed: int, level: float = LEVEL
+               ) -> tuple[dict[str, tuple[float, float]], np.ndarray]:
+    """Percentile CIs of the summary scores and of each class's F1 over ``n_boot`` resamples of ``cm``'s
+    cells, drawn in chunks so that at most `BOOT_CELLS` resampled cells exist at once (a chunk's draws
+    continue the same random stream, so the result does not depend on the chunk size)."""
+    rng = np.random.default_rng(seed)
+    k = cm.shape[0]
+    chunk = max(1, BOOT_CELLS // (k * k))
+    scores: dict[str, list[np.ndarray]] = {key: [] for key in CI_KEYS}
+    f1: list[np.ndarray] = []
+    for start in range(0, n_boot, chunk):
+        boots = resample_cells(cm, min(chunk, n_boot - start), rng)
+        summary = summary_scores(boots)
+        for key in CI_KEYS:
+            scores[key].append(summary[key])
+        f1.append(per_class_scores(boots)["f1"])
+        del boots
     ci95 = {}
     for key in CI_KEYS:
-        lo, hi = percentile_interval(scores[key])
+        lo, hi = percentile_interval(np.concatenate(scores[key]), level)
         ci95[key] = (float(lo), float(hi))
-    f1 = percentile_interval(per_class_scores(boots)["f1"])  # (2, K)
-    return ci95, f1.T
+    return ci95, percentile_interval(np.concatenate(f1), level).T
 
 
 def _soft_scores(targets: np.ndarray, probs: np.ndarray, pred: np.ndarray) -> dict[str, float]:
@@ -309,15 +390,17 @@ def _undefined_warnings(cm: np.ndarray, classes: tuple[Any, ...]) -> list[dict[s
     return out
 
 
-def _settings(bins: int, ci: bool, n_boot: int, seed: int) -> dict[str, Any]:
-    ci_part = f"cell-multinomial-percentile,n_boot={n_boot},seed={seed},level={LEVEL}" if ci else "off"
+def _settings(bins: int, ci: bool, n_boot: int, seed: int, level: float = LEVEL,
+              top_ks: tuple[int, ...] = TOP_KS) -> dict[str, Any]:
+    ci_part = f"cell-multinomial-percentile,n_boot={n_boot},seed={seed},level={level}" if ci else "off"
     return {
         "bins": bins,
+        "top_k": list(top_ks),
         "ece": "top-label, equal-width bins (i/B,(i+1)/B], L1, weighted by bin size",
         "adaptive_ece": "top-label, equal-mass bins (numpy.array_split sizes, ties kept together)",
         "nll": f"natural log, probabilities clipped to [{EPS:.3g}, 1-{EPS:.3g}]",
         "top_k_ties": "lower class index ranks first (top-1 = accuracy)",
-        "ci": {"method": "cell-multinomial bootstrap, percentile", "n_boot": n_boot, "seed": seed, "level": LEVEL}
+        "ci": {"method": "cell-multinomial bootstrap, percentile", "n_boot": n_boot, "seed": seed, "level": level}
         if ci else None,
         "signature": f"runcard {__version__}|bins={bins}|ci={ci_part}",
     }

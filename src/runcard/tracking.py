@@ -28,9 +28,13 @@ from typing import Any
 import numpy as np
 
 from runcard.errors import InputError
+from runcard.eval_settings import EvalSettings, settings_from_config, settings_from_mapping
+from runcard.evaluate import Evaluation
 from runcard.journal import Journal, journal_path
 from runcard.liveness import hostname, process_identity
 from runcard.store import Artifact, MetricPoint, NewRun, Store, open_store
+from runcard.store.evaluations import evaluate_and_keep
+from runcard.store.model import prediction_key, resolve_settings
 from runcard.store.predictions import store_predictions
 from runcard.table import table_from_arrays
 
@@ -142,6 +146,8 @@ class ActiveRun:
         self.project = new.project
         self.name = new.name
         self.config = new.config
+        self.settings = resolve_settings(new.eval_settings, new.config)
+        self.evaluations: dict[str, Evaluation] = {}
         self._batch_size = batch_size
         self._flush_interval = flush_interval
         self._heartbeat_interval = heartbeat_interval
@@ -315,7 +321,19 @@ class ActiveRun:
         table = table_from_arrays(y_true, y_prob, logits=logits, classes=classes, ids=ids, texts=texts,
                                   targets=targets, pred=pred, source=f"run {self.id} {split}")
         self.flush()
-        return store_predictions(self.store, self.id, split, table, checkpoint, task).sha256
+        art = store_predictions(self.store, self.id, split, table, checkpoint, task)
+        self.evaluations[prediction_key(art.meta)] = evaluate_and_keep(
+            self.store, self.id, prediction_key(art.meta), art.sha256, table, self.settings)
+        return art.sha256
+
+    def evaluation(self, split: str, task: str | None = None) -> Evaluation:
+        """The stored evaluation of the predictions last logged for ``split`` (and ``task``), computed once with
+        the run's `settings`: the numbers every document of this run shows."""
+        key = split if task is None else f"{split}/{task}"
+        if key not in self.evaluations:
+            raise InputError(f"run {self.id} has logged no predictions for {key!r} (it has: "
+                             f"{sorted(self.evaluations) or 'none'}); call log_predictions first.")
+        return self.evaluations[key]
 
     def log_generations(self, split: str, rows: Any) -> str:
         """Validate and store one split's sampled generations (a list of dicts with prompt_id, sample and
@@ -331,17 +349,31 @@ class ActiveRun:
 
 def start_run(project: str, name: str | None = None, *, config: Mapping[str, Any] | None = None,
               tags: Mapping[str, Any] | None = None, store: str | Store | None = None,
+              evaluation: EvalSettings | Mapping[str, Any] | None = None,
               batch_size: int = BATCH_SIZE, flush_interval: float = FLUSH_INTERVAL,
               heartbeat_interval: float = HEARTBEAT_INTERVAL) -> ActiveRun:
-    """Create a run in the store and return it, recording this process as its owner."""
+    """Create a run in the store and return it, recording this process as its owner.
+
+    ``evaluation``: how its predictions are evaluated (`EvalSettings`, or a mapping of its fields such as
+    ``{"bins": 10, "n_boot": 2000}``); default: the config's ``evaluation`` table, else the documented
+    defaults. The settings are recorded with the run; every document reads the evaluation made with them.
+    """
     if not isinstance(project, str) or not project:
         raise InputError(f"project {project!r}: use a non-empty string.")
     opened = open_store(store)
     run_id = new_run_id(opened)
+    stored_config = jsonable(dict(config or {}))
+    if evaluation is None:
+        settings = settings_from_config(stored_config)
+    elif isinstance(evaluation, EvalSettings):
+        settings = evaluation
+    else:
+        settings = settings_from_mapping(evaluation, "start_run(evaluation=...)")
     new = NewRun(
-        id=run_id, project=project, name=name or run_id, config=jsonable(dict(config or {})),
+        id=run_id, project=project, name=name or run_id, config=stored_config,
         tags={str(k): str(v) for k, v in (tags or {}).items()}, created_at=time.time(),
         host=hostname(), pid=os.getpid(), proc_start=process_identity(os.getpid()),
+        eval_settings=settings.to_dict(),
     )
     opened.create_run(new)
     return ActiveRun(opened, new, batch_size=batch_size, flush_interval=flush_interval,

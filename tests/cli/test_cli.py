@@ -40,7 +40,9 @@ def test_eval_json_is_the_evaluation(files: dict[str, Path]) -> None:
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     expected = evaluate_table(load_predictions(files["test"]), bins=10, seed=4).to_dict()
+    findings = payload.pop("findings")
     assert payload == json.loads(json.dumps(expected))
+    assert isinstance(findings, list) and all({"kind", "severity", "title", "evidence"} <= set(f) for f in findings)
     for key in ("n", "classes", "accuracy", "balanced_accuracy", "macro_f1", "micro_f1", "weighted_f1", "per_class",
                 "confusion_matrix", "top_k_accuracy", "nll", "brier", "ece", "mce", "adaptive_ece", "ci95", "warnings"):
         assert key in payload

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runcard import evaluate
+from runcard import evaluate, table_from_arrays
 from runcard.findings import (
     KINDS,
     RunView,
@@ -31,11 +31,10 @@ from runcard.findings.evaluation import (
     near_perfect,
     zero_support,
 )
+from runcard.findings.leakage import leakage, normalize_text
 from runcard.findings.training import (
     all_zero_series,
-    leakage,
     missing_checkpoint,
-    normalize_text,
     overfitting,
     weak_regularizer,
 )
@@ -144,7 +143,7 @@ def test_miscalibrated_fires_on_overconfidence_and_spares_calibrated_models() ->
 def test_leakage_across_splits() -> None:
     texts = {"train": ["The cat sat.", "Dogs bark", "unique a"], "test": ["the CAT   sat", "unique b"]}
     [f] = leakage(texts)
-    assert f.evidence["shared_texts"] == 1 and f.splits == ("test", "train") and f.severity == "error"
+    assert f.evidence["shared_texts"] == 1 and f.splits == ("train", "test") and f.severity == "error"
     assert leakage({"train": ["a b"], "test": ["c d"]}) == []
     assert normalize_text("  Hello,   WORLD!! ") == "hello world"
 
@@ -230,8 +229,12 @@ def test_not_significant_and_target_gap() -> None:
 
 def test_entry_points_sort_errors_first(rng: np.random.Generator) -> None:
     y = rng.integers(0, 3, 300)
-    view = RunView(id="r1", name="r", evaluations={"test": evaluate(y, onehot_probs(np.zeros(300, int), 3), ci=False)},
-                   prediction_checkpoints={"test": None}, trained=True, texts={"val": ["x y"], "test": ["X, y"]})
+    probs = onehot_probs(np.zeros(300, int), 3)
+    test = table_from_arrays(y, probs, texts=["X, y"] + [f"t{i}" for i in range(299)])
+    val = table_from_arrays(y[:2], probs[:2], texts=["x y", "v"])
+    view = RunView(id="r1", name="r", evaluations={"test": evaluate(y, probs, ci=False),
+                                                   "val": evaluate(y[:2], probs[:2], ci=False)},
+                   tables={"val": val, "test": test}, prediction_checkpoints={"test": None}, trained=True)
     found = run_findings(view, targets={"test/accuracy": {"target": 0.9}})
     kinds = [f.kind for f in found]
     assert {"majority_collapse", "missing_checkpoint", "leakage", "target_gap"} <= set(kinds)

@@ -25,6 +25,7 @@ from runcard.recipes.config import load_config
 from runcard.report.views import load_run
 from runcard.runs import list_runs, load_checkpoint
 from runcard.store import open_store
+from tests.report.cards import assert_recipe_card_is_the_stored_card
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNCARD = shutil.which("runcard", path=str(Path(sys.executable).parent)) or "runcard"
@@ -108,7 +109,8 @@ def test_every_arm_is_its_own_run(experiment: dict[str, Any]) -> None:
         assert run.status == "finished"
         assert set(generation_splits(run)) == {"test", "test_a_and_b"}
         assert [a for a in run.artifacts if a.kind == "checkpoint"]
-        assert (experiment["folder"] / "cards" / f"{run.id}.md").is_file()
+        card = experiment["folder"] / "cards" / f"{run.id}.md"
+        assert_recipe_card_is_the_stored_card(experiment["store"], card, None, run.id)
         [env] = [a for a in run.artifacts if a.name == "environment.json"]
         versions = json.loads(experiment["store"].artifacts.verify(env.path, env.sha256).read_text())
         assert versions["torch"] == version("torch") and versions["tokenizers"] == version("tokenizers")

@@ -18,6 +18,7 @@ from runcard.recipes import load_config, run_config
 from runcard.recipes.multitask_data import load_multitask
 from runcard.runs import get_run
 from runcard.store import ArtifactError, open_store
+from tests.report.cards import assert_recipe_card_is_the_stored_card
 
 STANCE = ["AGAINST", "FAVOR", "NONE"]
 SENTIMENT = ["NEGATIVE", "POSITIVE", "NEITHER"]
@@ -204,11 +205,12 @@ def test_end_to_end_on_a_tiny_random_bert(imbalance_run: tuple[Any, Any]) -> Non
     for task in ("stance", "sentiment"):
         table = run.predictions(f"test/{task}")
         per_task.append(f1_score(table.y_true, table.probs.argmax(1), average="macro", labels=[0, 1, 2]))
-    assert run.summary["test/macro_f1"] == pytest.approx(np.mean(per_task))
+    assert run.evaluated["test/macro_f1"] == pytest.approx(np.mean(per_task))
     card = result.card_markdown.read_text()
     for heading in ("## Task stance: calibration and decision rules", "## Cross-task breakdown (test)",
                     "## Targets", "test/sentiment (90 rows)", "F1 per class under each rule"):
         assert heading in card
+    assert_recipe_card_is_the_stored_card(store, result.card_markdown, result.card_html, run.id)
 
 
 def test_the_multitask_card_loads_cleanly_in_chromium(imbalance_run: tuple[Any, Any]) -> None:

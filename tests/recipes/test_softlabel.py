@@ -23,6 +23,7 @@ from runcard.report.soft import baselines, entropy_bins
 from runcard.runs import get_run
 from runcard.store import open_store
 from runcard.table import table_from_arrays
+from tests.report.cards import assert_recipe_card_is_the_stored_card
 
 CLASSES = ["entailment", "neutral", "contradiction"]
 
@@ -120,13 +121,14 @@ def test_end_to_end_on_a_tiny_random_bert(tmp_path: Path, tiny_encoder: Path, mo
     table = run.predictions("test")
     assert table.targets is not None and table.n == 30
     kl = np.mean([scipy_entropy(t, p) for t, p in zip(table.targets, table.probs)])
-    assert run.summary["test/kl"] == pytest.approx(kl, rel=1e-9)
+    assert run.evaluated["test/kl"] == pytest.approx(kl, rel=1e-9)
     js = np.mean([jensenshannon(t, p) for t, p in zip(table.targets, table.probs)])
-    assert run.summary["test/js_distance"] == pytest.approx(js, rel=1e-9)
+    assert run.evaluated["test/js_distance"] == pytest.approx(js, rel=1e-9)
     assert run.history("loss_terms/entropy")  # the regulariser is logged as its own loss term
     card = result.card_markdown.read_text()
     assert "## Soft labels: against the human distribution" in card and "published model" in card
     assert "By human agreement on test" in card
+    assert_recipe_card_is_the_stored_card(store, result.card_markdown, result.card_html, run.id)
 
 
 def test_frozen_features_are_computed_once(tmp_path: Path, tiny_encoder: Path) -> None:
@@ -137,7 +139,7 @@ def test_frozen_features_are_computed_once(tmp_path: Path, tiny_encoder: Path) -
     stamp = cached.stat().st_mtime_ns
     second = run_config(path, store, quiet=True)
     assert cached.stat().st_mtime_ns == stamp
-    assert get_run(first.run_id, store).summary["test/kl"] == get_run(second.run_id, store).summary["test/kl"]
+    assert get_run(first.run_id, store).evaluated["test/kl"] == get_run(second.run_id, store).evaluated["test/kl"]
 
 
 def _random_table(n: int, seed: int) -> Any:

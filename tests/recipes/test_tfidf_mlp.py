@@ -14,6 +14,7 @@ from runcard.metrics.classification import indistinguishable_ceiling, summary_sc
 from runcard.recipes import run_config
 from runcard.store import open_store
 from tests.cli.test_cli import RUNCARD
+from tests.report.cards import assert_recipe_card_is_the_stored_card
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {
@@ -62,7 +63,8 @@ def test_end_to_end_on_a_few_hundred_rows(store_url: str, tmp_path: Path) -> Non
     test = run.predictions("test")
     scope = test.probs[:, 1] + 2 * test.probs[:, 4]
     assert run.summary["derived/test/regeneration_scope"] == pytest.approx(scope.mean())
-    assert run.summary["test/accuracy_after"] == run.summary["test/accuracy_before"]
+    assert result.metrics["test/accuracy_after"] == run.evaluated["test/accuracy"]  # temperature scaling keeps argmax
+    assert result.metrics["test/ece"] == run.evaluated["test/ece"]  # reported from the stored evaluation
     card = result.card_markdown.read_text()
     for heading in ("## Findings", "## Data", "## Config", "## Model", "## Training", "## Results", "### val",
                     "### test", "## Calibration", "## Labels made by construction", "## Derived metrics",
@@ -98,6 +100,8 @@ def test_runcard_run_cli(store_url: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert Path(payload["card"]).is_file() and payload["metrics"]["test/accuracy"] > 0.3
+    assert_recipe_card_is_the_stored_card(open_store(store_url), Path(payload["card"]), Path(payload["card_html"]),
+                                          payload["run"], cli_store=store_url)
     bad = tmp_path / "bad.toml"
     bad.write_text(text.replace("[train]", "[train]\nmomentum = 0.9"))
     result = subprocess.run([RUNCARD, "run", bad, "--store", store_url], capture_output=True, text=True, timeout=120)

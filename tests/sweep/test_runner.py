@@ -108,10 +108,10 @@ def test_run_from_reproduces_a_trial(workspace: Workspace,
     assert new.status == "finished" and new.tags["seed"] == old.tags["seed"] == "1"
     assert "sweep" not in new.tags and "trial" not in new.tags  # the sweep's summary counts its trials once
     assert new.tags["config_dir"] == old.tags["config_dir"]
-    test_keys = sorted(k for k in old.summary if k.startswith("test/"))
+    test_keys = sorted(k for k in old.evaluated if k.startswith("test/"))
     assert "test/accuracy" in test_keys and "test/macro_f1" in test_keys
-    assert {k: new.summary[k] for k in test_keys} == {k: old.summary[k] for k in test_keys}  # exactly
-    assert payload["metrics"]["test/accuracy"] == old.summary["test/accuracy"]
+    assert {k: new.evaluated[k] for k in test_keys} == {k: old.evaluated[k] for k in test_keys}  # exactly
+    assert payload["metrics"]["test/accuracy"] == old.evaluated["test/accuracy"]
     assert untagged(new.config) == untagged(old.config)
 
 
@@ -215,7 +215,7 @@ def test_ctrl_c_in_the_driver_leaves_no_run_running(workspace: Workspace, monkey
     runs = {r.tags["trial"]: r for r in sweep_runs(workspace.store, result.sweep_id)}  # trial 3 never started
     assert set(runs) == {"1", "2"} and runs["2"].status == statuses[2]
     finished = runs["1"]
-    assert finished.status == "finished" and "test/accuracy" in finished.summary
+    assert finished.status == "finished" and "test/accuracy" in finished.evaluated
     assert finished.predictions("test").n == 50  # the finished trial is intact
 
 

@@ -7,13 +7,20 @@ from typing import Annotated
 
 import typer
 
-from runcard.cli.options import AsJson, NBoot, Seed, StoreUrl, print_json
-from runcard.cli.render import comparison_report, print_group
-from runcard.cli.report_cmd import Html, Out, Targets, emit
-from runcard.compare import compare_tables
-from runcard.data.predictions import FORMATS, load_predictions
+from runcard.cli.options import (
+    AsJson,
+    BinsOverride,
+    NBootOverride,
+    Renormalize,
+    SeedOverride,
+    StoreUrl,
+)
+from runcard.cli.render import comparison_document_report, print_group
+from runcard.cli.report_cmd import Html, Out, Targets, check_formats, emit
+from runcard.data.predictions import FORMATS
 from runcard.errors import InputError
-from runcard.report.comparison import build_comparison, load_targets
+from runcard.eval_settings import EvalSettings
+from runcard.report.comparison import build_comparison, build_file_comparison, load_targets
 from runcard.report.multi import comparison_html, comparison_markdown
 from runcard.runs import get_run
 from runcard.store import open_store
@@ -23,7 +30,8 @@ EPILOG = (
     "  runcard compare 3fa9 7c21                      (stored runs: config diff, metrics, paired tests)\n\n"
     "  runcard compare 3fa9 7c21 b004 --targets targets.toml --html --out compare.html\n\n"
     "  runcard compare baseline_test.csv candidate_test.csv   (two prediction files)\n\n"
-    "Prediction files are paired by their id column (or by row order when neither has one)."
+    "Prediction files are paired by their id column (or by row order when neither has one). Runs are paired on\n"
+    "their held-out splits (val, test); --splits train,val,test adds the training split."
 )
 
 
@@ -32,36 +40,60 @@ def _is_file(item: str) -> bool:
     return path.suffix.lower() in FORMATS and path.is_file()
 
 
+def _splits(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if not names:
+        raise InputError(f"--splits {value!r}: give split names separated by commas, e.g. val,test.")
+    return names
+
+
 def compare_command(
     items: Annotated[list[str], typer.Argument(help="Run ids (or prefixes), or two prediction files.",
                                                show_default=False)],
     targets: Targets = None,
     html: Html = False,
     out: Out = None,
-    n_boot: NBoot = 1000,
-    seed: Seed = 0,
+    splits: Annotated[str | None, typer.Option("--splits", help="Splits to pair, comma-separated (runs only; "
+                                               "default: every held-out split, train left out).",
+                                               show_default=False)] = None,
+    bins: BinsOverride = None,
+    n_boot: NBootOverride = None,
+    seed: SeedOverride = None,
+    renormalize: Renormalize = False,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
-    """Compare runs (the first is the baseline) or two prediction files: differences with paired CIs."""
+    """Compare runs (the first is the baseline) or two prediction files: the verdict, paired CIs, findings."""
+    check_formats(html, as_json)
     if len(items) < 2:
         raise InputError("compare needs at least two runs (or two prediction files).")
+    goals = load_targets(targets) if targets else None
     if all(_is_file(i) for i in items):
         if len(items) != 2:
             raise InputError("prediction files are compared two at a time: runcard compare A B.")
-        result = compare_tables(load_predictions(items[0]), load_predictions(items[1]), n_boot=n_boot, seed=seed)
-        if as_json:
-            print_json(result.to_dict())
-        else:
-            print_group(comparison_report(result))
+        if splits is not None:
+            raise InputError("--splits is for runs; two prediction files are one split each (compare the files of "
+                             "the split you mean).")
+        settings = EvalSettings().replace(bins=bins, n_boot=n_boot, seed=seed)
+        doc = build_file_comparison(items[0], items[1], settings, targets=goals, renormalize=renormalize)
+        if out is None and not as_json and not html:
+            print_group(comparison_document_report(doc))
+            return
+        emit(doc, comparison_html(doc) if html else comparison_markdown(doc), out, as_json)
         return
     files = [i for i in items if _is_file(i)]
     if files:
         raise InputError(f"{files[0]} is a file but the other arguments are runs; compare runs with runs, files with files.")
-    goals = load_targets(targets) if targets else None
+    if renormalize:
+        raise InputError("--renormalize is for prediction files; stored runs were validated when they were logged.")
+    if bins is not None:
+        raise InputError("--bins is for prediction files; each run is compared with its own stored evaluation "
+                         "(runcard card RUN --bins N recomputes one run's card).")
     opened = open_store(store)
     runs = [get_run(i, opened) for i in items]
     if len({r.id for r in runs}) != len(runs):
         raise InputError("the same run is named twice; compare different runs.")
-    doc = build_comparison(opened, runs, targets=goals, n_boot=n_boot, seed=seed)
+    doc = build_comparison(opened, runs, targets=goals, n_boot=n_boot, seed=seed, splits=_splits(splits))
     emit(doc, comparison_html(doc) if html else comparison_markdown(doc), out, as_json)

@@ -16,6 +16,14 @@ Renormalize = Annotated[
     typer.Option("--renormalize", help="Divide each probability row by its sum instead of rejecting rows off by > 1e-3."),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
+#: Evaluation settings of a stored run, overridden for one document (None: the run's own).
+BinsOverride = Annotated[int | None, typer.Option("--bins", min=1, help="ECE bins for this document only "
+                                                  "(default: the run's evaluation settings; a change is recomputed "
+                                                  "and said on the document, never stored).", show_default=False)]
+NBootOverride = Annotated[int | None, typer.Option("--n-boot", min=1, help="Bootstrap resamples behind each 95 % CI "
+                                                   "(default: the run's evaluation settings).", show_default=False)]
+SeedOverride = Annotated[int | None, typer.Option("--seed", min=0, help="Seed of the bootstrap resampling "
+                                                  "(default: the run's evaluation settings).", show_default=False)]
 
 
 def print_json(payload: Any) -> None:

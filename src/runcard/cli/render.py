@@ -179,6 +179,57 @@ def calibration_report(result: CalibrationResult, sources: dict[str, str]) -> Gr
     return Group(*parts)
 
 
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def findings_text(findings: list[dict[str, Any]], *, limit: int | None = None) -> Text:
+    """One line per finding, errors first: severity, kind, title."""
+    text = Text()
+    shown = findings if limit is None else findings[:limit]
+    for f in shown:
+        text.append(f"{f['severity'].upper():8}", style=SEVERITY_STYLE.get(f["severity"], ""))
+        text.append(f"{f['kind']}: {f['title']}\n")
+    if limit is not None and len(findings) > limit:
+        text.append(f"... and {len(findings) - limit} more\n", style="dim")
+    return text
+
+
+def comparison_document_report(doc: dict[str, Any]) -> Group:
+    """A comparison document on the terminal: the verdict, the paired scores, F1 per class, its findings."""
+    parts: list[Any] = [Text(f"A: {doc['runs'][0]['name']}\nB: {doc['runs'][1]['name']}", style="bold")]
+    parts.append(Text("Verdict:", style="bold"))
+    for v in doc["verdict"]:
+        style = {"better": "green", "worse": "red"}.get(v["verdict"], "")
+        parts.append(Text(f"  {v['sentence']}", style=style))
+    for p in doc["paired"]:
+        if not p["paired"]:
+            continue
+        table = Table(title=f"B − A on {p['n']:,} paired rows of {p['split']} (paired by {p['paired_by']})",
+                      title_justify="left")
+        for name in ("metric", "A", "B", "B − A", "95 % CI"):
+            table.add_column(name, justify="left" if name == "metric" else "right")
+        for key, d in p["difference"].items():
+            table.add_row(key, f"{p['scores']['a'][key]:.4f}", f"{p['scores']['b'][key]:.4f}", f"{d['b_minus_a']:+.4f}",
+                          _ci(d["ci95"]))
+        per_class = Table(title="F1 per class", title_justify="left")
+        for name in ("class", "A", "B", "B − A", "95 % CI"):
+            per_class.add_column(name, justify="left" if name == "class" else "right")
+        for cls, d in p["per_class_f1"].items():
+            per_class.add_row(cls, f"{d['a']:.4f}", f"{d['b']:.4f}", f"{d['b_minus_a']:+.4f}", _ci(d["ci95"]))
+        m = p["mcnemar"]
+        verdict = "the error rates differ" if m["p_value"] < 0.05 else "no evidence that the error rates differ"
+        parts += [table, per_class, Text(f"McNemar exact test (accuracy): only A right on {m['only_a_correct']:,} rows, "
+                                         f"only B right on {m['only_b_correct']:,}; p = {m['p_value']:.4g} ({verdict} "
+                                         "at the 5 % level).")]
+    parts.append(Text(f"Findings of the comparison ({len(doc['findings'])}):", style="bold"))
+    parts.append(findings_text(doc["findings"]) if doc["findings"] else Text("  none"))
+    for r in doc["runs"]:
+        f = r["findings"]
+        parts.append(Text(f"{r['name']}: {f['error']} error(s), {f['warning']} warning(s), {f['info']} note(s) of its "
+                          f"own ({r['card']})", style="dim"))
+    return Group(*parts)
+
+
 def comparison_report(cmp: Comparison) -> Group:
     """Scores of A and B, the paired difference with its CI, and McNemar's test."""
     table = Table(title=f"B − A on {cmp.n:,} paired rows (paired by {cmp.paired_by})", title_justify="left")

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from runcard.metrics.directions import direction
+from runcard.report.numbers import metric
 from runcard.store import Run
 
 STATUS_STYLE = {"running": "cyan", "finished": "green", "failed": "red", "crashed": "bold red"}
@@ -57,10 +58,11 @@ def runs_table(runs: list[Run]) -> Table:
     table.add_column("project/name, started", overflow="fold", max_width=26)
     table.add_column("status", no_wrap=True)
     table.add_column("took", no_wrap=True, justify="right")
-    table.add_column("latest metrics", overflow="fold")
+    table.add_column("results (evaluated, else latest logged)", overflow="fold")
     for run in runs:
-        shown = "\n".join(f"{k}={v:.4g}" for k, v in headline(run.summary))
-        more = len(run.summary) - 2
+        values = {**run.summary, **run.evaluated}  # computed from the stored predictions wins over a logged copy
+        shown = "\n".join(f"{k}={metric(v, k)}" for k, v in headline(values))
+        more = len(values) - 2
         who = Text(f"{run.project}/{run.name}\n")
         who.append(_when(run.created_at), style="dim")
         table.add_row(run.id, who, Text(run.status, style=STATUS_STYLE.get(run.status, "")), _duration(run),
@@ -81,12 +83,21 @@ def run_detail(run: Run) -> Group:
         parts.append(Text("tags: " + ", ".join(f"{k}={v}" for k, v in run.tags.items())))
     parts.append(Text("config:", style="bold"))
     parts.append(Text(json.dumps(run.config, indent=2, sort_keys=True) if run.config else "  (none)"))
+    if run.evaluated:
+        settings = run.settings
+        table = Table(title=f"Evaluated from the stored predictions ({settings.bins} ECE bins, {settings.n_boot} "
+                      f"resamples, seed {settings.seed}; the numbers every card shows)", title_justify="left")
+        table.add_column("key")
+        table.add_column("value", justify="right")
+        for key, value in run.evaluated.items():
+            table.add_row(key, metric(value, key))
+        parts.append(table)
     if run.summary:
-        table = Table(title="Latest metric values", title_justify="left")
+        table = Table(title="Latest logged metric values", title_justify="left")
         table.add_column("key")
         table.add_column("value", justify="right")
         for key, value in sorted(run.summary.items()):
-            table.add_row(key, f"{value:.6g}")
+            table.add_row(key, metric(value, key))
         parts.append(table)
     if run.stages:
         table = Table(title="Stages (wall time)", title_justify="left")

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from runcard.cli.options import AsJson, Seed, StoreUrl, print_json
+from runcard.cli.options import (
+    AsJson,
+    BinsOverride,
+    NBootOverride,
+    SeedOverride,
+    StoreUrl,
+    print_json,
+)
 from runcard.data.atomic import atomic_path
 from runcard.errors import InputError
 from runcard.findings import RunView
@@ -19,7 +26,7 @@ from runcard.report.html import card_html
 from runcard.report.markdown import card_markdown
 from runcard.report.multi import summary_html, summary_markdown
 from runcard.report.summary import build_summary
-from runcard.report.views import latest_predictions, load_run, view_from_record, view_from_run
+from runcard.report.views import load_runs, view_from_record
 from runcard.runs import get_run, list_runs
 from runcard.store import Run, Store, open_store
 
@@ -35,8 +42,16 @@ SUMMARY_EPILOG = ("Examples:\n\n  runcard summary --project softlabel --sort tes
                   "  runcard summary --sweep 1c9e04ab --group-by train.lr")
 
 
+def check_formats(html: bool, as_json: bool) -> None:
+    """``--html`` and ``--json`` name two forms of one document: give one."""
+    if html and as_json:
+        raise InputError("--html and --json ask for two forms of the document; give one (Markdown is the default).")
+
+
 def emit(doc: dict[str, Any], text: str, out: Path | None, as_json: bool) -> None:
     """Print (or write) the JSON, Markdown or HTML form of a document."""
+    if out is not None and out.is_dir():
+        raise InputError(f"--out {out} is a folder; give a file path such as {out / 'card.html'}.")
     if as_json and out is None:
         print_json(doc)
         return
@@ -51,9 +66,8 @@ def emit(doc: dict[str, Any], text: str, out: Path | None, as_json: bool) -> Non
 
 
 def stored_views(store: Store, runs: list[Run]) -> list[RunView]:
-    """Leaderboard views of stored runs: evaluated from their predictions when they have some."""
-    return [load_run(store, r, series=False, ci=False).view if latest_predictions(r) else view_from_run(r)
-            for r in runs]
+    """Leaderboard views of stored runs, with their stored evaluations (the numbers their cards show)."""
+    return [loaded.view for loaded in load_runs(store, runs)]
 
 
 def card_command(
@@ -61,14 +75,23 @@ def card_command(
     html: Html = False,
     out: Out = None,
     targets: Targets = None,
-    seed: Seed = 0,
+    bins: BinsOverride = None,
+    n_boot: NBootOverride = None,
+    seed: SeedOverride = None,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
-    """The run card: findings first, then data, config, training, results with CIs, calibration, provenance."""
+    """The run card: the result first, then findings, results per split with CIs, data, training, config.
+
+    Every number is read from the run's stored evaluation (its settings: `runcard show RUN`); --bins, --n-boot
+    or --seed recompute for this card only, and the card says so.
+    """
+    check_formats(html, as_json)
     goals = load_targets(targets) if targets else None
     opened = open_store(store)
-    doc = build_card(opened, get_run(run, opened), targets=goals, seed=seed)
+    found = get_run(run, opened)
+    settings = found.settings.replace(bins=bins, n_boot=n_boot, seed=seed)
+    doc = build_card(opened, found, targets=goals, settings=settings)
     emit(doc, card_html(doc) if html else card_markdown(doc), out, as_json)
 
 
@@ -83,12 +106,14 @@ def summary_command(
                                                  "mean ± std over the runs of each value.")] = None,
     criterion: Annotated[str | None, typer.Option("--criterion", help="VAL_KEY:TEST_KEY to judge selection on "
                                                   "validation (default: matching val/ and test/ metrics).")] = None,
+    targets: Targets = None,
     html: Html = False,
     out: Out = None,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
-    """Leaderboard of many runs or a sweep: sorted, grouped, outliers set apart, takeaways, findings."""
+    """Leaderboard of many runs or a sweep: takeaways first, sorted, grouped, outliers set apart, findings."""
+    check_formats(html, as_json)
     if path is not None and (project is not None or sweep is not None):
         raise InputError("give either PATH (a folder of runs) or --project/--sweep (stored runs), not both.")
     pair = None
@@ -110,5 +135,6 @@ def summary_command(
         views = stored_views(opened, runs)
         parts = ([f"sweep {sweep}"] if sweep else []) + ([f"project {project}"] if project else [])
         source = ", ".join(parts) or "all runs"
-    doc = build_summary(views, source=source, sort=sort, group_by=group_by, criterion=pair)
+    doc = build_summary(views, source=source, sort=sort, group_by=group_by, criterion=pair,
+                        targets=load_targets(targets) if targets else None)
     emit(doc, summary_html(doc) if html else summary_markdown(doc), out, as_json)

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from runcard.cli.options import AsJson, StoreUrl, print_json
+from runcard.cli.render import findings_text
 from runcard.errors import InputError
 from runcard.recipes import rerun, run_config
 from runcard.runs import get_run
@@ -70,9 +72,14 @@ def run_command(
         print_json({"run": result.run_id, **({"rerun_of": origin} if origin else {}),
                     "card": str(result.card_markdown),
                     "card_html": None if result.card_html is None else str(result.card_html),
-                    "metrics": result.metrics})
+                    "metrics": result.metrics, "verdict": list(result.verdict), "findings": list(result.findings)})
         return
-    console = Console()
+    console = Console(soft_wrap=True)  # one line per finding, whatever the terminal's width
     console.print(f"run {result.run_id}" + (f" (re-run of {origin})" if origin else "")
                   + f": card written to {result.card_markdown}"
                   + (f" and {result.card_html}" if result.card_html else ""))
+    for line in result.verdict:
+        console.print(Text(line))
+    serious = [f for f in result.findings if f["severity"] in ("error", "warning")]
+    if serious:
+        console.print(findings_text(serious), end="")

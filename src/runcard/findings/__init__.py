@@ -21,11 +21,11 @@ from runcard.findings.comparison import (
     val_test_disagreement,
 )
 from runcard.findings.evaluation import evaluation_findings, majority_collapse, zero_support
+from runcard.findings.leakage import leakage, leakage_in_predictions
 from runcard.findings.model import KINDS, SEVERITIES, Finding, sort_findings
 from runcard.findings.training import (
     all_zero_series,
     detached_term,
-    leakage,
     missing_checkpoint,
     overfitting,
     weak_regularizer,
@@ -45,7 +45,7 @@ def run_findings(view: RunView, *, calibration: Mapping[str, dict[str, Any]] | N
             found += zero_support(ev, split, view.id) + majority_collapse(ev, split, view.id)
         else:
             found += evaluation_findings(ev, split, view.id, (calibration or {}).get(split))
-    found += leakage(view.texts, view.id)
+    found += leakage_in_predictions(view.tables, view.evaluations, view.id)
     found += overfitting(view.series, view.id)
     found += weak_regularizer(view.series, view.id)
     found += detached_term(view.series, view.id)
@@ -72,13 +72,19 @@ def validation_pairs(keys: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def group_findings(views: Sequence[RunView], *, criterion: tuple[str, str] | None = None) -> list[Finding]:
-    """Every rule that looks across runs. ``criterion``: an explicit (validation key, test key)."""
-    found: list[Finding] = [*constant_metric(views), *ceiling_effect(views), *all_zero_across(views), *outliers(views)]
-    keys = set.intersection(*(set(v.metrics()) for v in views)) if views else set()
+    """Every rule that looks across runs. Outliers are found first and set apart: the other rules (a
+    constant metric, a ceiling, validation against test) judge the runs that remain, and say how many were
+    set apart. ``criterion``: an explicit (validation key, test key)."""
+    far = outliers(views)
+    apart = {r for f in far for r in f.runs}
+    kept = [v for v in views if v.id not in apart]
+    found: list[Finding] = [*constant_metric(kept, set_apart=sorted(apart)), *ceiling_effect(kept),
+                            *all_zero_across(views), *far]
+    keys = set.intersection(*(set(v.metrics()) for v in kept)) if kept else set()
     pairs = [criterion] if criterion else validation_pairs(sorted(keys))
     seen: set[str] = set()
     for val_key, test_key in pairs:
-        for f in val_test_disagreement(views, val_key, test_key):
+        for f in val_test_disagreement(kept, val_key, test_key):
             if f.evidence["chosen_by_validation"] not in seen:
                 seen.add(f.evidence["chosen_by_validation"])
                 found.append(f)
@@ -95,6 +101,6 @@ def _higher(spec: Mapping[str, Any]) -> bool | None:
 
 
 __all__ = [
-    "KINDS", "SEVERITIES", "Finding", "RunView", "group_findings", "not_significant", "run_findings", "sort_findings",
-    "target_gap", "validation_pairs",
+    "KINDS", "SEVERITIES", "Finding", "RunView", "group_findings", "leakage", "not_significant", "run_findings",
+    "sort_findings", "target_gap", "validation_pairs",
 ]

@@ -48,9 +48,11 @@ def _shared_metrics(views: Sequence[RunView]) -> dict[str, list[float]]:
     return {k: [t[k] for t in tables] for k in sorted(keys) if not is_counter(k)}
 
 
-def constant_metric(views: Sequence[RunView]) -> list[Finding]:
+def constant_metric(views: Sequence[RunView], *, set_apart: Sequence[str] = ()) -> list[Finding]:
     """A result metric identical to 4 decimals in 3 or more runs whose configs differ: the change did
-    not reach the model's decisions (a collapsed model, a flag that is ignored, a cached result)."""
+    not reach the model's decisions (a collapsed model, a flag that is ignored, a cached result).
+    ``views`` are the runs left once outliers are set apart (``set_apart``, named in the evidence): a diverged
+    run must not hide that all the others never moved."""
     if len(views) < CONSTANT_MIN_RUNS:
         return []
     differing = config_differences([v.config for v in views])
@@ -61,11 +63,12 @@ def constant_metric(views: Sequence[RunView]) -> list[Finding]:
         if direction(key) is None or not all(math.isfinite(x) for x in values):
             continue
         if len({round(x, CONSTANT_DECIMALS) for x in values}) == 1:
+            apart = f" ({len(set_apart)} outlier run(s) set apart)" if set_apart else ""
             out.append(Finding(
                 "constant_metric", "warning",
-                f"{key} is {values[0]:.4f} in all {len(views)} runs although their configs differ",
-                {"metric": key, "value": values[0], "runs": len(views), "decimals": CONSTANT_DECIMALS,
-                 "config_keys_that_differ": differing[:20]},
+                f"{key} is {values[0]:.4f} in all {len(views)} runs{apart} although their configs differ",
+                {"metric": key, "value": values[0], "runs": len(views), "run_ids": [v.id for v in views],
+                 "set_apart": list(set_apart), "decimals": CONSTANT_DECIMALS, "config_keys_that_differ": differing[:20]},
                 "The varied settings did not change this metric at all: check that they reach the model (and that "
                 "the model does not predict one class); compare on a metric that can move, or with a paired test.",
                 runs=tuple(v.id for v in views), metrics=(key,),

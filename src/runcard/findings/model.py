@@ -45,6 +45,7 @@ class Finding:
     splits: tuple[str, ...] = ()
     classes: tuple[str, ...] = ()
     metrics: tuple[str, ...] = field(default=())
+    impact: float | None = None  # how much it moves the result (e.g. a metric change), for ranking; None: unknown
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -57,7 +58,7 @@ class Finding:
             "kind": self.kind, "severity": self.severity, "title": self.title,
             "evidence": {k: _jsonable(v) for k, v in self.evidence.items()}, "advice": self.advice,
             "runs": list(self.runs), "splits": list(self.splits), "classes": list(self.classes),
-            "metrics": list(self.metrics),
+            "metrics": list(self.metrics), "impact": _jsonable(self.impact),
         }
 
 
@@ -74,5 +75,6 @@ def _jsonable(value: Any) -> Any:
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
-    """Errors first, then warnings, then notes; stable within a severity."""
-    return sorted(findings, key=lambda f: SEVERITIES.index(f.severity))
+    """Errors first, then warnings, then notes; within a severity, by how much each moves the result
+    (``impact``, largest first; unknown last), otherwise in the order the rules ran."""
+    return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.impact is None, -(f.impact or 0.0)))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections.abc import Mapping
 
 import numpy as np
@@ -20,43 +18,6 @@ WEAK_SHARE = 0.05
 #: Pairs of (training, validation) loss series names recognised for overfitting.
 LOSS_PAIRS = (("train/loss", "val/loss"), ("train_loss", "val_loss"), ("loss", "eval_loss"),
               ("train/loss", "eval/loss"), ("loss", "val_loss"))
-_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
-_SPACE = re.compile(r"\s+")
-
-
-def normalize_text(text: str) -> str:
-    """Case, whitespace and punctuation folded, so near-identical texts compare equal."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
-
-
-def leakage(texts: Mapping[str, list[str]], run: str = "") -> list[Finding]:
-    """The same normalised text in two splits.
-
-    Any overlap is reported (warning); an overlap of 1 % of the smaller split, or 10 texts, is an
-    error: the test score then partly measures memory, not generalisation.
-    """
-    normalised = {split: {normalize_text(t): t for t in values if t and normalize_text(t)}
-                  for split, values in texts.items()}
-    out = []
-    splits = sorted(normalised)
-    for i, a in enumerate(splits):
-        for b in splits[i + 1:]:
-            shared = sorted(set(normalised[a]) & set(normalised[b]))
-            if not shared:
-                continue
-            smaller = min(len(normalised[a]), len(normalised[b]))
-            share = len(shared) / smaller
-            severity = "error" if share >= 0.01 or len(shared) >= 10 else "warning"
-            out.append(Finding(
-                "leakage", severity, f"{len(shared)} texts appear in both {a} and {b} ({share:.2%} of the smaller split)",
-                {"splits": [a, b], "shared_texts": len(shared), "share_of_smaller_split": share,
-                 "examples": [normalised[a][s][:120] for s in shared[:3]],
-                 "normalisation": "NFKC, case-folded, punctuation and repeated whitespace removed"},
-                "Remove the shared texts from the evaluation split (deduplicate before splitting), then re-evaluate.",
-                runs=(run,) if run else (), splits=(a, b),
-            ))
-    return out
 
 
 def overfitting(series: Mapping[str, list[tuple[int, float]]], run: str = "", patience: int = PATIENCE) -> list[Finding]:

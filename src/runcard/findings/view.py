@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from runcard.evaluate import Evaluation
+from runcard.evaluate import NAMED_KEYS, Evaluation
+from runcard.table import PredictionTable
 
 #: Evaluation scores exposed as ``<split>/<name>`` metrics of a view.
-EVALUATION_KEYS = ("accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "cohen_kappa", "mcc", "nll",
-                   "brier", "ece", "adaptive_ece")
+EVALUATION_KEYS = NAMED_KEYS
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class RunView:
     summary: Mapping[str, float] = field(default_factory=dict)
     series: Mapping[str, list[tuple[int, float]]] = field(default_factory=dict)
     evaluations: Mapping[str, Evaluation] = field(default_factory=dict)
-    texts: Mapping[str, list[str]] = field(default_factory=dict)  # split -> input texts
+    tables: Mapping[str, PredictionTable] = field(default_factory=dict)  # the predictions (may load lazily)
     prediction_checkpoints: Mapping[str, str | None] = field(default_factory=dict)  # split -> sha logged
     known_checkpoints: frozenset[str] = frozenset()  # checkpoint hashes present in the store
     trained: bool = False  # a train stage ran or train metrics were logged
@@ -38,34 +38,27 @@ class RunView:
         """Logged summary values plus the scores runcard computed from stored predictions."""
         return self._metrics
 
+    def intervals(self) -> dict[str, tuple[float, float]]:
+        """``<split>/<metric>`` -> the 95 % bootstrap CI of each evaluated score that has one."""
+        return {f"{split}/{k}": v for split, ev in self.evaluations.items() for k, v in (ev.ci95 or {}).items()}
+
     @cached_property
     def _metrics(self) -> dict[str, float]:
         out = dict(self.summary)
+        scores: dict[str, float] = {}
         for split, ev in self.evaluations.items():
-            for key in EVALUATION_KEYS:
-                value = ev.scores.get(key) if key in ev.scores else getattr(ev, key, None)
-                if value is not None:
-                    out[f"{split}/{key}"] = float(value)
-            for k, value in ev.top_k.items():
-                out[f"{split}/top{k}_accuracy"] = value
-            if ev.soft:
-                for key, value in ev.soft.items():
-                    out[f"{split}/{key}"] = value
-        out.update(task_means(self.evaluations))
+            scores.update(ev.named_scores(f"{split}/"))
+        out.update(scores)
+        out.update(task_means(scores))
         return out
 
 
-def task_means(evaluations: Mapping[str, Evaluation]) -> dict[str, float]:
-    """On a multi-task run (evaluations keyed ``<split>/<task>``): ``<split>/macro_f1`` and
-    ``<split>/accuracy`` as the mean over its tasks."""
-    by_split: dict[str, list[Evaluation]] = {}
-    for key, ev in evaluations.items():
-        split, _, task = key.partition("/")
-        if task:
-            by_split.setdefault(split, []).append(ev)
-    out = {}
-    for split, evs in by_split.items():
-        if len(evs) > 1:
-            out[f"{split}/macro_f1"] = sum(e.macro_f1 for e in evs) / len(evs)
-            out[f"{split}/accuracy"] = sum(e.accuracy for e in evs) / len(evs)
-    return out
+def task_means(scores: Mapping[str, float]) -> dict[str, float]:
+    """On a multi-task run (scores named ``<split>/<task>/<metric>``): ``<split>/macro_f1`` and
+    ``<split>/accuracy`` as the mean over the split's tasks."""
+    by_split: dict[tuple[str, str], list[float]] = {}
+    for key, value in scores.items():
+        parts = key.split("/")
+        if len(parts) == 3 and parts[2] in ("macro_f1", "accuracy"):
+            by_split.setdefault((parts[0], parts[2]), []).append(value)
+    return {f"{split}/{metric}": sum(v) / len(v) for (split, metric), v in by_split.items() if len(v) > 1}

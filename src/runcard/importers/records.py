@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from runcard.data.predictions import load_predictions
+from runcard.eval_settings import settings_from_config
 from runcard.store import Artifact, MetricPoint, NewRun, Store
+from runcard.store.evaluations import evaluate_and_keep
 from runcard.store.predictions import store_predictions
 from runcard.tracking import jsonable, new_run_id
 
@@ -132,8 +134,11 @@ def write_runs(records: list[ImportedRun], store: Store, report: ImportReport) -
                 meta["manifest"] = [list(e) for e in stored.manifest]
             store.add_artifact(run_id, Artifact(path.name, "checkpoint", stored.sha256, stored.size, stored.path,
                                                 time.time(), meta))
+        settings = settings_from_config(jsonable(record.config))
         for split, path in record.predictions:
-            store_predictions(store, run_id, split, load_predictions(path), None)
+            table = load_predictions(path)
+            art = store_predictions(store, run_id, split, table, None)
+            evaluate_and_keep(store, run_id, split, art.sha256, table, settings)
         if record.error:
             store.set_status(run_id, record.status, error=record.error, ended_at=record.ended_at)
         report.imported.append(run_id)

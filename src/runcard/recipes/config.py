@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from runcard.data.toml import read_toml
 from runcard.errors import InputError
+from runcard.eval_settings import EvalSettings
 
 
 class Strict(BaseModel):
@@ -117,7 +118,22 @@ class TrainConfig(Strict):
 
 class CalibrationConfig(Strict):
     method: Literal["temperature", "vector"] = "temperature"
+
+
+class EvaluationConfig(Strict):
+    """``[evaluation]``: how every split's predictions are evaluated (`runcard.eval_settings.EvalSettings`),
+    recorded with the run and used by every document of it."""
+
     bins: int = Field(default=15, gt=0)
+    n_boot: int = Field(default=1000, gt=0)
+    seed: int = Field(default=0, ge=0)
+    level: float = Field(default=0.95, ge=0.5, lt=1.0)
+    top_k: tuple[int, ...] = (2, 3)
+    primary: Literal["macro_f1", "accuracy", "balanced_accuracy", "weighted_f1", "mcc", "cohen_kappa"] = "macro_f1"
+
+    def settings(self) -> EvalSettings:
+        return EvalSettings(bins=self.bins, n_boot=self.n_boot, seed=self.seed, level=self.level, top_k=self.top_k,
+                            primary=self.primary)
 
 
 class ReportConfig(Strict):
@@ -133,6 +149,7 @@ class RecipeConfig(Strict):
     model: ModelConfig = ModelConfig()
     train: TrainConfig
     calibration: CalibrationConfig = CalibrationConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
     derived: dict[str, str] = {}
     report: ReportConfig = ReportConfig()
 
@@ -165,11 +182,29 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any] | None) -> di
     return out
 
 
+def _legacy_bins(raw: dict[str, Any], path: str) -> dict[str, Any]:
+    """Configs written before ``[evaluation]`` existed set the bins as ``calibration.bins``: read it as
+    ``evaluation.bins`` (one setting, one place); both given and different is an error."""
+    calibration = raw.get("calibration")
+    if not isinstance(calibration, dict) or "bins" not in calibration:
+        return raw
+    raw = copy.deepcopy(raw)
+    bins = raw["calibration"].pop("bins")
+    evaluation = raw.setdefault("evaluation", {})
+    if not isinstance(evaluation, dict):
+        return raw
+    if "bins" in evaluation and evaluation["bins"] != bins:
+        raise InputError(f"{path}: calibration.bins = {bins!r} and evaluation.bins = {evaluation['bins']!r}; the bins "
+                         "are an evaluation setting now: keep evaluation.bins only.")
+    evaluation["bins"] = bins
+    return raw
+
+
 def validate_config(raw: dict[str, Any], source: str, overrides: dict[str, Any] | None = None) -> Any:
     """Validate a config dict (a file's content, or a config stored with a run) for the recipe
     `experiment.recipe` names, after applying dotted ``overrides``."""
     path = source
-    raw = apply_overrides(raw, overrides)
+    raw = _legacy_bins(apply_overrides(raw, overrides), path)
     recipe = raw.get("experiment", {}).get("recipe") if isinstance(raw.get("experiment"), dict) else None
     model: type[Strict] = RecipeConfig
     if recipe == "multitask_encoder":

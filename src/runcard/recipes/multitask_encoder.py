@@ -22,16 +22,16 @@ from typing import Any
 
 import numpy as np
 
-from runcard.decision import decision_rules
 from runcard.errors import InputError
 from runcard.metrics.classification import confusion_matrix, summary_scores
 from runcard.recipes.multitask_config import MultiTaskConfig
 from runcard.recipes.multitask_data import MultiTaskDataset, audit_multitask, load_multitask
 from runcard.recipes.progress import Reporter
-from runcard.recipes.tfidf_mlp import RecipeResult, _log_json
-from runcard.runs import load_checkpoint
+from runcard.recipes.results import RecipeResult, log_json, write_card
+from runcard.report.card import run_decision_rules
+from runcard.report.views import load_run
+from runcard.runs import get_run, load_checkpoint
 from runcard.store import Store
-from runcard.table import PredictionTable, table_from_arrays
 from runcard.tracking import ActiveRun, start_run
 
 #: Files that make a checkpoint folder loadable on its own.
@@ -129,7 +129,7 @@ def run_multitask(config: MultiTaskConfig, base: Path, store: Store, *, reporter
     if quick:
         tags["quick"] = "true"
     with start_run(exp.project, exp.name + ("-quick" if quick else ""), config=config.model_dump(mode="json"),
-                   tags=tags, store=store) as run:
+                   tags=tags, store=store, evaluation=config.evaluation.settings()) as run:
         with run.stage("data"):
             dataset = load_multitask(config.data, config.split, base)
             if quick:
@@ -139,7 +139,7 @@ def run_multitask(config: MultiTaskConfig, base: Path, store: Store, *, reporter
         with run.stage("audit"):
             findings = audit_multitask(dataset, run.id)
             say.findings(findings)
-            _log_json(run, "audit.json", {"provenance": dataset.provenance, "source": config.data.source,
+            log_json(run, "audit.json", {"provenance": dataset.provenance, "source": config.data.source,
                                          "distribution": {t: dataset.distribution(t) for t in dataset.tasks},
                                          "findings": [f.to_dict() for f in findings]})
         with run.stage("tokenize"):
@@ -159,15 +159,13 @@ def run_multitask(config: MultiTaskConfig, base: Path, store: Store, *, reporter
             sha = save_checkpoint(run, model, tokenizer, config, dataset, best_epoch)
             del model
         with run.stage("evaluate"):
-            tables = evaluate_from_store(config, run, store, dataset, tokens, sha)
-            metrics = scores(run, dataset, tables, step=best_epoch)
+            predict_from_store(config, run, store, dataset, tokens, sha)
+            metrics = scores(run, dataset)
         with run.stage("calibrate"):
-            metrics.update(fit_decision_rules(config, run, dataset, tables, step=best_epoch, say=say))
+            metrics.update(fit_decision_rules(config, run, store, dataset, step=best_epoch, say=say))
     means = ", ".join(f"{t} {metrics[f'test/{t}/macro_f1']:.4f}" for t in dataset.tasks)
     say.line(f"run {run.id} finished: test macro-F1 {metrics['test/macro_f1']:.4f} (mean of tasks: {means})")
-    from runcard.recipes.tfidf_mlp import _write_card
-
-    return _write_card(config, store, run.id, metrics)  # type: ignore[arg-type]
+    return write_card(store, run.id, out_dir=config.report.out_dir, html=config.report.html, metrics=metrics)
 
 
 def _class_weights(config: MultiTaskConfig, dataset: MultiTaskDataset, task: str) -> np.ndarray | None:
@@ -360,53 +358,44 @@ def load_predictor(path: Path) -> Any:
     return model
 
 
-def evaluate_from_store(config: MultiTaskConfig, run: ActiveRun, store: Store, dataset: MultiTaskDataset,
-                        tokens: Tokens, sha: str) -> dict[str, PredictionTable]:
-    """Reload the checkpoint from the store (re-hashed; a missing file stops the run) and predict every
-    split of every task with it. Keys are ``<split>/<task>``."""
+def predict_from_store(config: MultiTaskConfig, run: ActiveRun, store: Store, dataset: MultiTaskDataset,
+                       tokens: Tokens, sha: str) -> None:
+    """Reload the checkpoint from the store (re-hashed; a missing file stops the run) and log every split's
+    predictions of every task made with it (keys ``<split>/<task>``; each evaluated once as it is logged)."""
     model = load_predictor(load_checkpoint(run.id, store=store))
-    tables: dict[str, PredictionTable] = {}
     for split, rows in dataset.splits.items():
         texts, labels, ids = dataset.split(split)
         logits = predict(model, tokens, rows, config.train.eval_batch_size)
         for task, classes in dataset.tasks.items():
             run.log_predictions(split, labels[task], logits=logits[task], classes=list(classes), ids=ids,
                                 texts=texts, checkpoint=sha, task=task)
-            tables[f"{split}/{task}"] = table_from_arrays(labels[task], logits=logits[task], classes=list(classes),
-                                                          ids=ids, texts=texts)
-    return tables
 
 
-def scores(run: ActiveRun, dataset: MultiTaskDataset, tables: dict[str, PredictionTable], step: int) -> dict[str, float]:
-    """Accuracy and macro-F1 per split and task of the selected checkpoint, and the mean over tasks
-    (``<split>/macro_f1``). Only the test values are logged: the ``val/...`` series are the per-epoch
-    curves, and documents recompute every split from the stored predictions."""
+def scores(run: ActiveRun, dataset: MultiTaskDataset) -> dict[str, float]:
+    """Accuracy and macro-F1 per split and task of the selected checkpoint, from the stored evaluations, and
+    the mean over tasks (``<split>/macro_f1``, as documents compute it). Reported, not logged: every document
+    reads the stored evaluations."""
     metrics: dict[str, float] = {}
     for split in ("val", "test"):
-        for task, classes in dataset.tasks.items():
-            table = tables[f"{split}/{task}"]
-            s = summary_scores(confusion_matrix(table.y_true, table.probs.argmax(axis=1), len(classes)))
-            metrics[f"{split}/{task}/macro_f1"] = float(s["macro_f1"])
-            metrics[f"{split}/{task}/accuracy"] = float(s["accuracy"])
+        for task in dataset.tasks:
+            ev = run.evaluation(split, task)
+            metrics[f"{split}/{task}/macro_f1"] = ev.macro_f1
+            metrics[f"{split}/{task}/accuracy"] = ev.accuracy
         metrics[f"{split}/macro_f1"] = float(np.mean([metrics[f"{split}/{t}/macro_f1"] for t in dataset.tasks]))
         metrics[f"{split}/accuracy"] = float(np.mean([metrics[f"{split}/{t}/accuracy"] for t in dataset.tasks]))
-    run.log_metrics({k: v for k, v in metrics.items() if k.startswith("test/")}, step=step)
     return metrics
 
 
-def fit_decision_rules(config: MultiTaskConfig, run: ActiveRun, dataset: MultiTaskDataset,
-                       tables: dict[str, PredictionTable], step: int, say: Reporter) -> dict[str, float]:
-    """Per task: temperature scaling and macro-F1 logit adjustment fitted on val, scored on test."""
+def fit_decision_rules(config: MultiTaskConfig, run: ActiveRun, store: Store, dataset: MultiTaskDataset,
+                       step: int, say: Reporter) -> dict[str, float]:
+    """Per task: temperature scaling and macro-F1 logit adjustment fitted on val, scored on test: the decision
+    rules the card shows (stored with the run). Logs the adjusted test macro-F1 (a sweep may select on it)."""
+    loaded = load_run(store, get_run(run.id, store), series=False)
     metrics: dict[str, float] = {}
-    record: dict[str, Any] = {}
     for task in dataset.tasks:
-        result = decision_rules(tables[f"val/{task}"], tables[f"test/{task}"], grid=config.decision.grid,
-                                rounds=config.decision.rounds, bins=config.calibration.bins, seed=config.experiment.seed)
-        record[task] = result
+        result = run_decision_rules(store, loaded, [f"val/{task}", f"test/{task}"])
+        assert result is not None  # the recipe always has val and test
         rules = {r["rule"]: r for r in result["rules"]}
-        metrics[f"calibration/{task}/temperature"] = result["temperature"]
-        metrics[f"test/{task}/ece_before"] = rules["argmax"]["ece"]
-        metrics[f"test/{task}/ece_after"] = rules["temperature"]["ece"]
         if config.decision.logit_adjustment:
             adjusted = rules["logit_adjustment"]
             metrics[f"test/{task}/macro_f1_adjusted"] = adjusted["macro_f1"]
@@ -418,6 +407,5 @@ def fit_decision_rules(config: MultiTaskConfig, run: ActiveRun, dataset: MultiTa
     if config.decision.logit_adjustment:
         metrics["test/macro_f1_adjusted"] = float(np.mean([metrics[f"test/{t}/macro_f1_adjusted"]
                                                            for t in dataset.tasks]))
-    run.log_metrics(metrics, step=step)
-    _log_json(run, "decision_rules.json", record)
+        run.log_metrics(metrics, step=step)
     return metrics

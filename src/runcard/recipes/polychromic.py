@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from runcard.errors import InputError
+from runcard.eval_settings import EvalSettings
 from runcard.generation.semantic import CachedEmbedder
 from runcard.polychromic import corpus as corp
 from runcard.polychromic.checker import Checker, fit_classifier, ngram_index
@@ -48,7 +49,7 @@ from runcard.polychromic.summary import ArmRecord
 from runcard.polychromic.train import Example, RLSetting, lm_batch, pretrain, rl_train
 from runcard.recipes.polychromic_config import PolyArm, PolyConfig
 from runcard.recipes.progress import Reporter
-from runcard.recipes.tfidf_mlp import RecipeResult, _log_json
+from runcard.recipes.results import RecipeResult, log_json, write_card
 from runcard.runs import get_run, load_checkpoint
 from runcard.store import Store
 from runcard.tracking import ActiveRun, start_run
@@ -176,21 +177,8 @@ def _tags(config: PolyConfig, base: Path, **extra: str) -> dict[str, str]:
 
 def _card(config: PolyConfig, store: Store, run_id: str) -> tuple[Path, Path | None]:
     """Write the run's card (Markdown, and HTML when ``report.html``); their paths."""
-    from runcard.data.atomic import atomic_path
-    from runcard.report.card import build_card
-    from runcard.report.html import card_html
-    from runcard.report.markdown import card_markdown
-
-    doc = build_card(store, get_run(run_id, store))
-    out = Path(config.report.out_dir)
-    out = out if out.is_absolute() else Path.cwd() / out
-    with atomic_path(out / f"{run_id}.md") as tmp:
-        tmp.write_text(card_markdown(doc), encoding="utf-8")
-    if not config.report.html:
-        return out / f"{run_id}.md", None
-    with atomic_path(out / f"{run_id}.html") as tmp:
-        tmp.write_text(card_html(doc), encoding="utf-8")
-    return out / f"{run_id}.md", out / f"{run_id}.html"
+    result = write_card(store, run_id, out_dir=config.report.out_dir, html=config.report.html, metrics={})
+    return result.card_markdown, result.card_html
 
 
 def _save(run: ActiveRun, model: Any, codec: Codec, centre: np.ndarray, meta: dict[str, Any]) -> tuple[str, str]:
@@ -214,7 +202,7 @@ def evaluate_model(config: PolyConfig, run: ActiveRun, setup: Setup, system: str
     metrics, details = evaluate_one(samples, ks=list(ev.ks), n_boot=ev.n_boot, seed=config.experiment.seed,
                                     embed=setup.embed)
     run.log_metrics(metrics, step=0)
-    _log_json(run, "evaluation.json", {"checkpoint_sha256": sha,
+    log_json(run, "evaluation.json", {"checkpoint_sha256": sha,
                                        "heldout_prompts": [p.id for p in setup.heldout_prompts], **details})
     labels = {"test/pass@1": "pass@1 (A)", "test_a_and_b/pass@1": "pass@1 (A and B)", "test/distinct_2": "distinct-2",
               "test/semantic_diversity": "embedding diversity"}
@@ -229,14 +217,15 @@ def run_supervised(config: PolyConfig, base: Path, store: Store, say: Reporter) 
     """Data, checker, tokenizer, pre-training, checkpoint (reloaded by hash), thresholds, held-out evaluation."""
     exp = config.experiment
     with start_run(exp.project, f"{exp.name}-supervised", config=config.model_dump(mode="json"),
-                   tags=_tags(config, base, arm="supervised", objective="supervised"), store=store) as run:
+                   tags=_tags(config, base, arm="supervised", objective="supervised"), store=store,
+                   evaluation=EvalSettings(n_boot=config.evaluation.n_boot)) as run:
         with run.stage("data"):
-            _log_json(run, "environment.json", library_versions())
+            log_json(run, "environment.json", library_versions())
             corpus, rl_topics, heldout, filed = prepare(config, base)
             run.log_metrics({"data/tweets": corpus.n, "data/rl_topics": len(rl_topics),
                              "data/heldout_topics": len(heldout), "data/tweets_with_topic": sum(1 for f in filed if f)},
                             step=0)
-            _log_json(run, "prompts.json", {"rl_topics": rl_topics, "heldout_topics": heldout,
+            log_json(run, "prompts.json", {"rl_topics": rl_topics, "heldout_topics": heldout,
                                             "classes": list(corpus.classes)})
             say.line(f"{corpus.n:,} tweets; {len(rl_topics)} RL topics; {len(heldout)} held out: {', '.join(heldout)}")
         with run.stage("checker"):
@@ -340,9 +329,10 @@ def run_arm(config: PolyConfig, base: Path, store: Store, setup: Setup, arm: Pol
     stored = config.model_copy(update={"arm": arm}).model_dump(mode="json")
     tags = _tags(config, base, arm=name, objective=arm.objective, rl_lambda=f"{arm.lam:g}", rl_seed=str(arm.seed),
                  supervised_run=setup.supervised_run)
-    with start_run(exp.project, f"{exp.name}-{name}", config=stored, tags=tags, store=store) as run:
+    with start_run(exp.project, f"{exp.name}-{name}", config=stored, tags=tags, store=store,
+                   evaluation=EvalSettings(n_boot=config.evaluation.n_boot)) as run:
         with run.stage("load"):
-            _log_json(run, "environment.json", library_versions())
+            log_json(run, "environment.json", library_versions())
             reference, codec, _, centre = load_lm(load_checkpoint(setup.supervised_run, store=store))
             for p in reference.parameters():
                 p.requires_grad_(False)
@@ -361,7 +351,7 @@ def run_arm(config: PolyConfig, base: Path, store: Store, setup: Setup, arm: Pol
                      on_step=lambda step, stats: bar.advance(1, passed=stats["rl/pass_rate"]))
         with run.stage("checkpoint"):
             sha, weights = _save(run, policy, codec, centre, {"arm": name})
-            _log_json(run, "weights.json", {"arm": name, "weights_sha256": weights, "checkpoint_sha256": sha})
+            log_json(run, "weights.json", {"arm": name, "weights_sha256": weights, "checkpoint_sha256": sha})
             del policy
             model, codec, _, _ = load_lm(load_checkpoint(run.id, store=store))
         with run.stage("evaluate"):

@@ -11,7 +11,13 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from runcard.recipes.config import CalibrationConfig, ExperimentBase, ReportConfig, Strict
+from runcard.recipes.config import (
+    CalibrationConfig,
+    EvaluationConfig,
+    ExperimentBase,
+    ReportConfig,
+    Strict,
+)
 from runcard.recipes.multitask_config import DEFAULT_ENCODER
 
 
@@ -100,6 +106,7 @@ class SoftConfig(Strict):
     loss: SoftLoss = SoftLoss()
     train: SoftTrain
     calibration: CalibrationConfig = CalibrationConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
     references: list[Reference] = []
     targets: dict[str, dict[str, float | str]] = {}
     report: ReportConfig = ReportConfig()

@@ -24,16 +24,14 @@ import numpy as np
 
 from runcard.data.atomic import atomic_path
 from runcard.errors import InputError
-from runcard.evaluate import evaluate_table
 from runcard.metrics.divergence import js_distance_rows, kl_rows
 from runcard.recipes.multitask_encoder import Tokens, _modules, load_encoder, resolve_encoder
 from runcard.recipes.progress import Reporter
+from runcard.recipes.results import RecipeResult, write_card
 from runcard.recipes.softlabel_config import SoftConfig
 from runcard.recipes.softlabel_data import SoftDataset, load_soft
-from runcard.recipes.tfidf_mlp import RecipeResult, _log_json, _write_card
 from runcard.runs import load_checkpoint
 from runcard.store import Store
-from runcard.table import PredictionTable, table_from_arrays
 from runcard.tracking import ActiveRun, start_run
 
 
@@ -141,7 +139,8 @@ def run_softlabel(config: SoftConfig, base: Path, store: Store, *, reporter: Rep
     exp = config.experiment
     tags = {"recipe": exp.recipe, "seed": str(exp.seed), "encoder": config.encoder.path, "encoder_dir": str(folder),
             "mode": config.encoder.mode, "config_dir": str(base), **exp.tags}
-    with start_run(exp.project, exp.name, config=config.model_dump(mode="json"), tags=tags, store=store) as run:
+    with start_run(exp.project, exp.name, config=config.model_dump(mode="json"), tags=tags, store=store,
+                   evaluation=config.evaluation.settings()) as run:
         with run.stage("data"):
             dataset = load_soft(config.data, config.split, base)
             k = len(dataset.classes)
@@ -169,16 +168,16 @@ def run_softlabel(config: SoftConfig, base: Path, store: Store, *, reporter: Rep
             run.log_metric("model/n_parameters", n_params, step=0)
             say.line(f"{config.encoder.mode} encoder ({config.encoder.path}); {n_params:,} trainable parameters; "
                      f"{len(dataset.splits['train']):,} training items")
-            best = train(config, run, model, inputs, dataset, say)
+            train(config, run, model, inputs, dataset, say)
         with run.stage("checkpoint"):
             sha = save_checkpoint(run, model, tokenizer, config, k, key)
             del model
         with run.stage("evaluate"):
-            tables = evaluate_from_store(config, run, store, dataset, inputs, sha, k)
-            metrics = soft_scores(run, tables, config.calibration.bins, step=best)
+            predict_from_store(config, run, store, dataset, inputs, sha)
+            metrics = soft_scores(run)
     say.line(f"run {run.id} finished: test KL {metrics['test/kl']:.4f}, JS distance {metrics['test/js_distance']:.4f}, "
              f"accuracy (human majority) {metrics['test/accuracy']:.4f}")
-    return _write_card(config, store, run.id, metrics)  # type: ignore[arg-type]
+    return write_card(store, run.id, out_dir=config.report.out_dir, html=config.report.html, metrics=metrics)
 
 
 def _val_scores(model: Any, inputs: Inputs, dataset: SoftDataset, config: SoftConfig) -> dict[str, float]:
@@ -305,29 +304,23 @@ def load_predictor(path: Path, config: SoftConfig) -> Any:
     return model
 
 
-def evaluate_from_store(config: SoftConfig, run: ActiveRun, store: Store, dataset: SoftDataset, inputs: Inputs,
-                        sha: str, k: int) -> dict[str, PredictionTable]:
-    """Reload the checkpoint from the store (re-hashed) and predict every split, targets included."""
+def predict_from_store(config: SoftConfig, run: ActiveRun, store: Store, dataset: SoftDataset, inputs: Inputs,
+                       sha: str) -> None:
+    """Reload the checkpoint from the store (re-hashed) and log every split's predictions, targets included
+    (each evaluated once, with the run's settings, as it is logged)."""
     model = load_predictor(load_checkpoint(run.id, store=store), config)
-    tables = {}
     for split, rows in dataset.splits.items():
         logits = predict(model, inputs, rows, config)
-        ids = [dataset.ids[i] for i in rows]
-        texts = dataset.texts(rows)
         target = dataset.targets[rows]
-        run.log_predictions(split, target.argmax(1), logits=logits, classes=list(dataset.classes), ids=ids,
-                            texts=texts, targets=target, checkpoint=sha)
-        tables[split] = table_from_arrays(target.argmax(1), logits=logits, classes=list(dataset.classes), ids=ids,
-                                          texts=texts, targets=target)
-    return tables
+        run.log_predictions(split, target.argmax(1), logits=logits, classes=list(dataset.classes),
+                            ids=[dataset.ids[i] for i in rows], texts=dataset.texts(rows), targets=target,
+                            checkpoint=sha)
 
 
-def soft_scores(run: ActiveRun, tables: dict[str, PredictionTable], bins: int, step: int) -> dict[str, float]:
-    """Test KL, JS distance and divergence, accuracy against the human majority, NLL and ECE (logged)."""
-    ev = evaluate_table(tables["test"], bins=bins, ci=False)
+def soft_scores(run: ActiveRun) -> dict[str, float]:
+    """Test KL, JS distance and divergence, accuracy against the human majority, NLL and ECE, as the stored
+    evaluation has them (reported, not logged again)."""
+    ev = run.evaluation("test")
     soft = ev.soft or {}
-    metrics = {"test/kl": soft["kl"], "test/js_distance": soft["js_distance"], "test/js_divergence": soft["js_divergence"],
-               "test/accuracy": ev.accuracy, "test/nll": ev.nll, "test/ece": ev.ece}
-    run.log_metrics(metrics, step=step)
-    _log_json(run, "scores.json", metrics)
-    return metrics
+    return {"test/kl": soft["kl"], "test/js_distance": soft["js_distance"], "test/js_divergence": soft["js_divergence"],
+            "test/accuracy": ev.accuracy, "test/nll": ev.nll, "test/ece": ev.ece}

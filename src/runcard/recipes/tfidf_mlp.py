@@ -10,24 +10,24 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from runcard.calibration import TemperatureScaling, VectorScaling, softmax
 from runcard.derived import evaluate as evaluate_derived
 from runcard.derived import validate as validate_derived
 from runcard.errors import InputError
-from runcard.evaluate import evaluate_table
 from runcard.metrics.classification import indistinguishable_ceiling, summary_scores
-from runcard.posthoc import calibrate_tables
 from runcard.recipes.config import RecipeConfig
 from runcard.recipes.dataset import Dataset, audit, load_dataset
 from runcard.recipes.progress import Reporter
-from runcard.runs import load_checkpoint
+from runcard.recipes.results import RecipeResult, log_json, write_card
+from runcard.report.card import run_calibration
+from runcard.report.views import load_run
+from runcard.runs import get_run, load_checkpoint
 from runcard.store import Store
-from runcard.table import PredictionTable, table_from_arrays
 from runcard.tracking import ActiveRun, start_run
 
 
@@ -62,16 +62,6 @@ def build_model(n_features: int, n_classes: int, hidden: list[int], dropout: flo
     return nn.Sequential(*layers)
 
 
-@dataclass(frozen=True)
-class RecipeResult:
-    """What a recipe run produced."""
-
-    run_id: str
-    card_markdown: Path
-    card_html: Path | None
-    metrics: dict[str, float]
-
-
 def run_recipe(config: RecipeConfig, base: Path, store: Store, *, reporter: Reporter | None = None) -> RecipeResult:
     """Run the experiment of ``config`` (paths relative to ``base``) into ``store``."""
     _torch()  # fail before reading any data if the train extra is missing
@@ -80,14 +70,14 @@ def run_recipe(config: RecipeConfig, base: Path, store: Store, *, reporter: Repo
     exp = config.experiment
     with start_run(exp.project, exp.name, config=config.model_dump(mode="json"),
                    tags={"recipe": exp.recipe, "seed": str(exp.seed), "config_dir": str(base), **exp.tags},
-                   store=store) as run:
+                   store=store, evaluation=config.evaluation.settings()) as run:
         with run.stage("data"):
             dataset = load_dataset(config.data, config.split, base)
             say.table("split sizes", dataset.distribution())
         with run.stage("audit"):
             findings = audit(dataset, run.id)
             say.findings(findings)
-            _log_json(run, "audit.json", {"provenance": dataset.provenance, "distribution": dataset.distribution(),
+            log_json(run, "audit.json", {"provenance": dataset.provenance, "distribution": dataset.distribution(),
                                          "findings": [f.to_dict() for f in findings]})
         with run.stage("features"):
             vectorizer = _vectorizer(config)
@@ -98,13 +88,13 @@ def run_recipe(config: RecipeConfig, base: Path, store: Store, *, reporter: Repo
         with run.stage("checkpoint"):
             sha = _save_checkpoint(run, model, vectorizer, config)
         with run.stage("evaluate"):
-            tables = _evaluate_from_store(config, run, store, dataset, sha)
-            metrics = _scores(config, run, dataset, tables)
+            _predict_from_store(config, run, store, dataset, sha)
+            metrics = _scores(config, run)
         with run.stage("calibrate"):
-            metrics.update(_calibrate_and_derive(config, run, tables))
+            metrics.update(_calibrate_and_derive(config, run, store))
     say.line(f"run {run.id} finished: test accuracy {metrics['test/accuracy']:.4f}, "
              f"macro-F1 {metrics['test/macro_f1']:.4f}")
-    return _write_card(config, store, run.id, metrics)
+    return write_card(store, run.id, out_dir=config.report.out_dir, html=config.report.html, metrics=metrics)
 
 
 def _train(config: RecipeConfig, run: ActiveRun, dataset: Dataset, vectorizer: Any, x_train: Any,
@@ -179,18 +169,15 @@ def load_predictor(path: Path, config: RecipeConfig, n_classes: int) -> Any:
     return predict
 
 
-def _evaluate_from_store(config: RecipeConfig, run: ActiveRun, store: Store, dataset: Dataset,
-                         sha: str) -> dict[str, PredictionTable]:
-    """Reload the checkpoint from the store (re-hashed) and predict every split with it."""
+def _predict_from_store(config: RecipeConfig, run: ActiveRun, store: Store, dataset: Dataset, sha: str) -> None:
+    """Reload the checkpoint from the store (re-hashed) and log every split's predictions made with it (each
+    is evaluated once, with the run's settings, as it is logged)."""
     path = load_checkpoint(run.id, store=store)
     predict = load_predictor(path, config, len(dataset.classes))
-    tables = {}
     for split in dataset.splits:
         texts, y, ids = dataset.split(split)
-        logits = predict(texts)
-        run.log_predictions(split, y, logits=logits, classes=list(dataset.classes), ids=ids, texts=texts, checkpoint=sha)
-        tables[split] = table_from_arrays(y, logits=logits, classes=list(dataset.classes), ids=ids, texts=texts)
-    return tables
+        run.log_predictions(split, y, logits=predict(texts), classes=list(dataset.classes), ids=ids, texts=texts,
+                            checkpoint=sha)
 
 
 def hash_split_groups(config: RecipeConfig) -> list[list[int]]:
@@ -199,20 +186,24 @@ def hash_split_groups(config: RecipeConfig) -> list[list[int]]:
     return [[classes.index(c) for c in h.into] for h in config.data.labels.hash_split]
 
 
-def _scores(config: RecipeConfig, run: ActiveRun, dataset: Dataset, tables: dict[str, PredictionTable]) -> dict[str, float]:
-    metrics: dict[str, float] = {}
+def _scores(config: RecipeConfig, run: ActiveRun) -> dict[str, float]:
+    """The stored evaluations' headline scores (reported, not logged again: documents read the evaluations),
+    and what the hash-split pairs imply, from their confusion matrices (logged)."""
+    reported: dict[str, float] = {}
+    logged: dict[str, float] = {}
     groups = hash_split_groups(config)
     for split in ("val", "test"):
-        ev = evaluate_table(tables[split], bins=config.calibration.bins, ci=False)
-        metrics.update({f"{split}/accuracy": ev.accuracy, f"{split}/macro_f1": ev.macro_f1, f"{split}/ece": ev.ece})
+        ev = run.evaluation(split)
+        reported.update({f"{split}/accuracy": ev.accuracy, f"{split}/macro_f1": ev.macro_f1, f"{split}/ece": ev.ece})
         if groups:
             merged = _merge_groups(ev.confusion, groups)
             ceiling = summary_scores(indistinguishable_ceiling(ev.confusion, groups))
-            metrics[f"{split}/topic_accuracy"] = float(np.trace(merged) / merged.sum())
-            metrics[f"{split}/ceiling_accuracy"] = float(ceiling["accuracy"])
-            metrics[f"{split}/ceiling_macro_f1"] = float(ceiling["macro_f1"])
-    run.log_metrics(metrics, step=config.train.epochs)
-    return metrics
+            logged[f"{split}/topic_accuracy"] = float(np.trace(merged) / merged.sum())
+            logged[f"{split}/ceiling_accuracy"] = float(ceiling["accuracy"])
+            logged[f"{split}/ceiling_macro_f1"] = float(ceiling["macro_f1"])
+    if logged:
+        run.log_metrics(logged, step=config.train.epochs)
+    return {**reported, **logged}
 
 
 def _merge_groups(cm: np.ndarray, groups: list[list[int]]) -> np.ndarray:
@@ -226,46 +217,26 @@ def _merge_groups(cm: np.ndarray, groups: list[list[int]]) -> np.ndarray:
     return merge @ cm @ merge.T
 
 
-def _calibrate_and_derive(config: RecipeConfig, run: ActiveRun, tables: dict[str, PredictionTable]) -> dict[str, float]:
-    result = calibrate_tables(tables["val"], tables["test"], method=config.calibration.method, bins=config.calibration.bins)
-    metrics: dict[str, float] = {"calibration/argmax_changed": float(sum(result.argmax_changed.values()))}
-    if config.calibration.method == "temperature":
-        metrics["calibration/temperature"] = result.scaler.temperature  # type: ignore[union-attr]
-    for split in ("val", "test"):
-        for key in ("ece", "nll", "brier", "accuracy"):
-            metrics[f"{split}/{key}_before"] = result.before[split][key]
-            metrics[f"{split}/{key}_after"] = result.after[split][key]
-    classes = [str(c) for c in tables["test"].classes]
-    for label, table in (("test", tables["test"]), ("test_calibrated", result.calibrated["test"])):
-        for name, values in evaluate_derived(config.derived, table.probs, classes).items():
-            metrics[f"derived/{label}/{name}"] = float(values.mean())
-    run.log_metrics(metrics, step=config.train.epochs)
-    return metrics
-
-
-def _log_json(run: ActiveRun, name: str, payload: dict[str, Any]) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_text(json.dumps(payload, indent=2, default=str))
-        run.log_artifact(path)
-
-
-def _write_card(config: RecipeConfig, store: Store, run_id: str, metrics: dict[str, float]) -> RecipeResult:
-    from runcard.data.atomic import atomic_path
-    from runcard.report.card import build_card
-    from runcard.report.html import card_html
-    from runcard.report.markdown import card_markdown
-    from runcard.runs import get_run
-
-    doc = build_card(store, get_run(run_id, store), bins=config.calibration.bins)
-    out = Path(config.report.out_dir)
-    out = out if out.is_absolute() else Path.cwd() / out
-    md_path = out / f"{run_id}.md"
-    with atomic_path(md_path) as tmp:
-        tmp.write_text(card_markdown(doc), encoding="utf-8")
-    html_path = None
-    if config.report.html:
-        html_path = out / f"{run_id}.html"
-        with atomic_path(html_path) as tmp:
-            tmp.write_text(card_html(doc), encoding="utf-8")
-    return RecipeResult(run_id, md_path, html_path, metrics)
+def _calibrate_and_derive(config: RecipeConfig, run: ActiveRun, store: Store) -> dict[str, float]:
+    """The calibration fitted on val (the one the card shows, stored with the run), and the derived metrics
+    of the raw and calibrated test probabilities (logged)."""
+    loaded = load_run(store, get_run(run.id, store), series=False)
+    cal = run_calibration(store, loaded, list(loaded.evaluations))
+    assert cal is not None  # the recipe always has val and test
+    test = loaded.tables["test"]
+    scaler = (TemperatureScaling(cal["temperature"]) if cal["method"] == "temperature"
+              else VectorScaling(np.asarray(cal["weights"]), np.asarray(cal["bias"])))
+    calibrated = softmax(scaler.transform(test.log_scores()))
+    reported = {"calibration/argmax_changed": float(sum(s["argmax_changed"] for s in cal["splits"].values()))}
+    if cal["method"] == "temperature":
+        reported["calibration/temperature"] = cal["temperature"]
+    for split, entry in cal["splits"].items():
+        reported.update({f"{split}/{k}_after": v for k, v in entry["after"].items()})
+    derived: dict[str, float] = {}
+    classes = [str(c) for c in test.classes]
+    for label, probs in (("test", test.probs), ("test_calibrated", calibrated)):
+        for name, values in evaluate_derived(config.derived, probs, classes).items():
+            derived[f"derived/{label}/{name}"] = float(values.mean())
+    if derived:
+        run.log_metrics(derived, step=config.train.epochs)
+    return {**reported, **derived}

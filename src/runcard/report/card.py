@@ -1,32 +1,37 @@
-"""The run card as data: every section a careful researcher would write, findings first.
+"""The run card as data: the verdict first, then findings, results per split (test first), data, training,
+config; every number read from what the store computed once from the run's predictions.
 
-`build_card` returns a JSON-ready dict (what `runcard card --json` prints); the Markdown and HTML
-renderers only lay it out. Every number carries its provenance: the run, the split, the sha256 of
-the predictions it was computed from, the checkpoint they were made with, and the metric settings.
+`build_card` returns a JSON-ready dict (what `runcard card --json` prints); the Markdown and HTML renderers
+only lay it out. Evaluations, the temperature fitted on validation and the decision rules are the stored
+ones (`runcard.store.evaluations`), made with the run's evaluation settings, so the card a recipe writes and
+`runcard card RUN` agree; asked for other settings, the card recomputes and says so.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from runcard._version import __version__
-from runcard.decision import decision_rules
+from runcard.decision import GRID, decision_rules
+from runcard.eval_settings import EvalSettings
 from runcard.evaluate import evaluate_table
 from runcard.findings import run_findings
 from runcard.findings.comparison import flatten_config
 from runcard.findings.training import loss_term_shares
 from runcard.generation.files import generation_splits
 from runcard.posthoc import calibrate_tables
+from runcard.report.card_result import result_block
 from runcard.report.run_generations import card_generations
 from runcard.report.soft import soft_section
 from runcard.report.tasks import cross_task, target_rows
 from runcard.report.views import LoadedRun, load_run
 from runcard.store import Run, Store
-from runcard.store.predictions import split_of, task_of
+from runcard.store.evaluations import input_shas, stored_result
+from runcard.store.model import split_of, task_of
 from runcard.store.sql import safe_url
 
 #: Curves are thinned to at most this many points per series (the first and last always kept).
@@ -54,15 +59,15 @@ def parameter_count(run: Run) -> int | None:
     return None
 
 
-def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | None = None, seed: int = 0,
-               bins: int = 15) -> dict[str, Any]:
-    """Everything on the card of ``run`` (which must be a stored run)."""
-    loaded = load_run(store, run, seed=seed, bins=bins)
+def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | None = None,
+               settings: EvalSettings | None = None) -> dict[str, Any]:
+    """Everything on the card of ``run`` (a stored run). ``settings``: evaluate with these instead of the
+    run's (recomputed for this card only; the card says so)."""
+    loaded = load_run(store, run, settings=settings)
     if targets is None and isinstance(run.config.get("targets"), dict) and run.config["targets"]:
         targets = run.config["targets"]
     tasks = _task_keys(loaded)
-    by_task = {task: _calibration(loaded, bins, keys) for task, keys in tasks.items()}
-    calibration = by_task.get(None)
+    by_task = {task: run_calibration(store, loaded, keys) for task, keys in tasks.items()}
     fitted: dict[str, dict[str, Any]] = {}
     for task, cal in by_task.items():
         for split in (cal or {}).get("splits", {}):
@@ -71,9 +76,12 @@ def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | N
     findings = run_findings(loaded.view, targets=targets, calibration=fitted or None)
     doc: dict[str, Any] = {
         "kind": "card",
-        "run": {k: v for k, v in run.to_dict().items() if k not in ("artifacts", "summary", "stages", "config")},
+        "run": {k: v for k, v in run.to_dict().items()
+                if k not in ("artifacts", "summary", "stages", "config", "evaluated", "eval_settings")},
         "provenance": {"run": run.id, "store": safe_url(store.url), "runcard": __version__,
                        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+        "settings": {**loaded.settings.to_dict(), "key": loaded.settings.key, "run_settings": run.settings.to_dict(),
+                     "recomputed": {k: {"run": a, "card": b} for k, (a, b) in loaded.recomputed.items()}},
         "findings": [f.to_dict() for f in findings],
         "data": _data(loaded),
         "config": run.config,
@@ -88,27 +96,37 @@ def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | N
             "wall_seconds": None if run.ended_at is None else run.ended_at - run.created_at,
         },
         "evaluation": {split: _evaluation(loaded, split) for split in loaded.evaluations},
-        "calibration": calibration,
+        "calibration": by_task.get(None),
         "derived": _derived(run),
-        "construction": _construction(run),
+        "construction": _construction(run, loaded.view.metrics()),
         "logged_metrics": {k: (None if v != v else v) for k, v in sorted(run.summary.items())
                            if not k.startswith("derived/")},
         "targets": target_rows(targets or {}, loaded.view.metrics(), _intervals(loaded)),
     }
     if generation_splits(run):
-        doc["generations"] = card_generations(store, run, seed=seed)
+        doc["generations"] = _generations(store, run, loaded.settings)
     references = run.config.get("references") if isinstance(run.config.get("references"), list) else None
-    soft = soft_section(loaded.tables, references)
+    soft = soft_section(loaded.tables, references) if any(
+        ev.soft is not None for ev in loaded.evaluations.values()) else None
     if soft is not None:
         doc["soft_labels"] = soft
-    rules = {task: _decision_rules(loaded, keys, bins, seed) for task, keys in tasks.items()}
+    rules = {task: run_decision_rules(store, loaded, keys) for task, keys in tasks.items()}
     if None in tasks:
         doc["decision_rules"] = rules[None]
     else:
         doc["tasks"] = {str(task): {"calibration": by_task[task], "decision_rules": rules[task]} for task in tasks}
         test = [k for k in loaded.tables if split_of(k) == "test"]
         doc["cross_task"] = cross_task({str(task_of(k)): loaded.tables[k] for k in test}) if len(test) > 1 else []
+    doc["result"] = result_block(doc)
     return doc
+
+
+def _generations(store: Store, run: Run, settings: EvalSettings) -> list[dict[str, Any]]:
+    """The card's generations section, kept in the store like an evaluation."""
+    arts = generation_splits(run)
+    return stored_result(store, run, "generations", "card", [arts[s].sha256 for s in sorted(arts)], settings,
+                         lambda: {"splits": card_generations(store, run, n_boot=settings.n_boot,
+                                                             seed=settings.seed)})["splits"]  # type: ignore[no-any-return]
 
 
 def _loss_terms(series: Mapping[str, list[tuple[int, float]]], of: str = "value") -> dict[str, Any] | None:
@@ -132,24 +150,74 @@ def _loss_terms(series: Mapping[str, list[tuple[int, float]]], of: str = "value"
 def _task_keys(loaded: LoadedRun) -> dict[str | None, list[str]]:
     """Predictions keys per task (None on a single-task run), in the card's order."""
     out: dict[str | None, list[str]] = {}
-    for key in loaded.tables:
+    for key in loaded.evaluations:
         out.setdefault(task_of(key), []).append(key)
     return out
 
 
-def _val_test(keys: list[str]) -> tuple[str | None, str | None]:
+def val_test(keys: Sequence[str]) -> tuple[str | None, str | None]:
+    """The validation key and the split it is applied to (test, else the last other non-train split)."""
     val = next((k for k in keys if split_of(k) in ("val", "validation", "dev")), None)
     others = [k for k in keys if k != val and split_of(k) != "train"]
-    return val, (others[-1] if others else None)
+    test = next((k for k in others if split_of(k) == "test"), others[-1] if others else None)
+    return val, test
 
 
-def _decision_rules(loaded: LoadedRun, keys: list[str], bins: int, seed: int) -> dict[str, Any] | None:
-    val, test = _val_test(keys)
+def _method(run: Run) -> str:
+    calibration = run.config.get("calibration")
+    method = calibration.get("method") if isinstance(calibration, dict) else None
+    return method if method in ("temperature", "vector") else "temperature"
+
+
+def run_calibration(store: Store, loaded: LoadedRun, keys: Sequence[str]) -> dict[str, Any] | None:
+    """Post-hoc calibration fitted on the validation predictions (of one task) and applied to the test split
+    (the config's ``calibration.method``, temperature scaling by default), stored with the run. Splits are
+    named without the task: the task's section says which task it is."""
+    assert loaded.run is not None
+    val_key, test_key = val_test(keys)
+    if val_key is None:
+        return None
+    method, bins = _method(loaded.run), loaded.settings.bins
+    inputs = [val_key] + ([test_key] if test_key else [])
+
+    def compute() -> dict[str, Any]:
+        test = loaded.tables[test_key] if test_key else None
+        result = calibrate_tables(loaded.tables[val_key], test, method=method, bins=bins)
+        out = result.to_dict()
+        out["fitted_on"] = split_of(val_key)
+        out["splits"][split_of(val_key)] = out["splits"].pop("val")
+        if test is not None and test_key is not None:
+            out["splits"][split_of(test_key)] = out["splits"].pop("test")
+            after = evaluate_table(result.calibrated["test"], ci=False, bins=bins)
+            out["reliability_after"] = after.to_dict()["reliability"]
+            out["applied_to"] = test_key
+        return out
+
+    return stored_result(store, loaded.run, "calibration", f"{method}:{'->'.join(inputs)}",
+                         input_shas(loaded.run, inputs), loaded.settings, compute)
+
+
+def run_decision_rules(store: Store, loaded: LoadedRun, keys: Sequence[str]) -> dict[str, Any] | None:
+    """Temperature scaling and a macro-F1 logit adjustment fitted on validation and scored on test
+    (`runcard.decision`; the config's ``decision.grid`` and ``decision.rounds`` when it has them), stored."""
+    assert loaded.run is not None
+    val, test = val_test(keys)
     if val is None or test is None:
         return None
-    out = decision_rules(loaded.tables[val], loaded.tables[test], bins=bins, seed=seed)
-    out.update(fitted_on=val, applied_to=test)
-    return out
+    declared = loaded.run.config.get("decision")
+    spec: dict[str, Any] = declared if isinstance(declared, dict) else {}
+    grid = tuple(float(g) for g in spec.get("grid", GRID))
+    rounds = int(spec.get("rounds", 3))
+    s = loaded.settings
+
+    def compute() -> dict[str, Any]:
+        out = decision_rules(loaded.tables[val], loaded.tables[test], grid=grid, rounds=rounds, bins=s.bins,
+                             n_boot=s.n_boot, seed=s.seed)
+        out.update(fitted_on=val, applied_to=test)
+        return out
+
+    return stored_result(store, loaded.run, "decision_rules", f"{val}->{test}|grid={list(grid)}|rounds={rounds}",
+                         input_shas(loaded.run, [val, test]), s, compute)
 
 
 def _intervals(loaded: LoadedRun) -> dict[str, list[float] | None]:
@@ -163,13 +231,14 @@ def _intervals(loaded: LoadedRun) -> dict[str, list[float] | None]:
 
 def _data(loaded: LoadedRun) -> dict[str, Any]:
     splits = {}
-    for split, table in loaded.tables.items():
-        counts = np.bincount(table.y_true, minlength=table.n_classes)
+    for split, ev in loaded.evaluations.items():
         art = loaded.prediction_artifacts[split]
-        splits[split] = {"n": table.n, "classes": [str(c) for c in table.classes],
-                         "distribution": dict(zip((str(c) for c in table.classes), counts.tolist())),
+        counts = np.asarray(ev.per_class["support"])
+        splits[split] = {"n": ev.n, "classes": [str(c) for c in ev.classes],
+                         "distribution": dict(zip((str(c) for c in ev.classes), counts.tolist())),
                          "predictions_sha256": art.sha256, "checkpoint": art.meta.get("checkpoint")}
-    data = loaded.run.config.get("data")
+    config = loaded.run.config if loaded.run is not None else {}
+    data = config.get("data")
     description = data.get("description") if isinstance(data, dict) else None
     return {"splits": splits, "description": description or None}
 
@@ -177,28 +246,9 @@ def _data(loaded: LoadedRun) -> dict[str, Any]:
 def _evaluation(loaded: LoadedRun, split: str) -> dict[str, Any]:
     art = loaded.prediction_artifacts[split]
     out = loaded.evaluations[split].to_dict()
-    out["provenance"] = {"run": loaded.run.id, "split": split, "predictions_sha256": art.sha256,
+    out["provenance"] = {"run": loaded.id, "split": split, "predictions_sha256": art.sha256,
                          "checkpoint": art.meta.get("checkpoint"),
                          "signature": out["settings"]["signature"]}
-    return out
-
-
-def _calibration(loaded: LoadedRun, bins: int, keys: list[str]) -> dict[str, Any] | None:
-    """Temperature scaling fitted on the validation predictions (of one task), applied to the last
-    other split. Splits are named without the task: the task's section says which task it is."""
-    val_key, test_key = _val_test(keys)
-    if val_key is None:
-        return None
-    test = loaded.tables[test_key] if test_key else None
-    result = calibrate_tables(loaded.tables[val_key], test, bins=bins)
-    out = result.to_dict()
-    out["fitted_on"] = split_of(val_key)
-    out["splits"][split_of(val_key)] = out["splits"].pop("val")
-    if test is not None and test_key is not None:
-        out["splits"][split_of(test_key)] = out["splits"].pop("test")
-        after = evaluate_table(result.calibrated["test"], ci=False, bins=bins)
-        out["reliability_after"] = after.to_dict()["reliability"]
-        out["applied_to"] = test_key
     return out
 
 
@@ -215,7 +265,7 @@ def _derived(run: Run) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-def _construction(run: Run) -> list[dict[str, Any]]:
+def _construction(run: Run, metrics: Mapping[str, float]) -> list[dict[str, Any]]:
     """Labels the config made by hash parity: what a model cannot learn, and the ceiling it implies."""
     labels = run.config.get("data", {}).get("labels", {}) if isinstance(run.config.get("data"), dict) else {}
     out = []
@@ -224,7 +274,9 @@ def _construction(run: Run) -> list[dict[str, Any]]:
                                  "hash": split_rule.get("hash", "sha256")}
         for split in ("val", "test"):
             values = {k: run.summary.get(f"{split}/{k}") for k in ("topic_accuracy", "ceiling_accuracy",
-                                                                   "ceiling_macro_f1", "accuracy", "macro_f1")}
+                                                                   "ceiling_macro_f1")}
+            for k in ("accuracy", "macro_f1"):
+                values[k] = metrics.get(f"{split}/{k}")
             if any(v is not None for v in values.values()):
                 entry[split] = values
         out.append(entry)

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from runcard.report import numbers, svg
 from runcard.report import rows as R
-from runcard.report import svg
+from runcard.report.card_result import LABELS
 from runcard.report.markdown import SEVERITY_MARK, cell
 from runcard.report.run_generations import card_generation_lines, card_generation_rows
 
@@ -22,6 +23,13 @@ th{background:#f6f6f6}td:first-child,th:first-child{text-align:left}code{backgro
 .sev{font-weight:bold;font-size:.8em;letter-spacing:.05em}.muted{color:#666;font-size:.88em}
 .plots{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}details{margin:.3em 0}
 .scroll{overflow-x:auto}table.text td{text-align:left}
+.result{border:1px solid #ccd;border-radius:6px;padding:.6em 1em;background:#f7f9fc}
+.result-entry{margin:.3em 0}.stats{display:flex;flex-wrap:wrap;gap:1.6em}.stat .label{font-size:.85em;color:#555}
+.stat .value{font-size:1.9em;font-weight:600;line-height:1.1}.stat .ci{font-size:.85em;color:#555}
+.badges{margin:.5em 0 .2em}.badge{display:inline-block;padding:.05em .55em;border-radius:1em;margin-right:.3em;
+font-size:.85em;color:#fff;background:#2980b9}.badge.error{background:#c0392b}.badge.warning{background:#d35400}
+ul.verdict{margin:.3em 0;padding-left:1.2em;font-size:.92em}ul.verdict.big{font-size:1.05em}summary{cursor:pointer}
+li.v-better{color:#1e7b34}li.v-worse{color:#b03a2e}
 """
 
 
@@ -130,24 +138,57 @@ def _curve_groups(curves: dict[str, list[list[float]]]) -> dict[str, dict[str, l
     return groups
 
 
+def result_html(doc: dict[str, Any]) -> str:
+    """The card's Result block: each headline split's numbers large, its calibration, the findings counts."""
+    result = doc["result"]
+    boxes = []
+    for entry in result["entries"]:
+        stats = "".join(
+            f'<div class="stat"><div class="label">{escape(entry["split"])} {escape(LABELS.get(m, m))}</div>'
+            f'<div class="value">{escape(numbers.metric(v["value"]))}</div>'
+            f'<div class="ci">{escape(numbers.interval(v["ci95"]) or "no CI")}</div></div>'
+            for m, v in entry["metrics"].items())
+        c = entry["calibration"]
+        stats += (f'<div class="stat"><div class="label">{escape(entry["split"])} ECE ({c["bins"]} bins)</div>'
+                  f'<div class="value">{escape(numbers.metric(c["ece"]))}</div><div class="ci">'
+                  + (escape(f"after {c['method']} scaling: {numbers.metric(c['ece_after'])}") if c["fitted"] else
+                     escape(c.get("reason", ""))) + "</div></div>")
+        title = f"{entry['key']}, {entry['n']:,} rows" + (f" (task {entry['task']})" if entry["task"] else "")
+        boxes.append(f'<div class="result-entry"><div class="muted">{escape(title)}</div><div class="stats">{stats}'
+                     "</div></div>")
+    counts = result["findings"]
+    badges = "".join(f'<span class="badge {sev}">{counts[sev]} {label}</span>'
+                     for sev, label in (("error", "errors"), ("warning", "warnings"), ("info", "notes")))
+    lines = "".join(f"<li>{escape(line)}</li>" for line in result["lines"])
+    return (f'<div class="result">{"".join(boxes)}<div class="badges">Findings: {badges} '
+            f'<a href="#findings">see below</a></div><ul class="verdict">{lines}</ul></div>')
+
+
+def config_html(config: dict[str, Any]) -> str:
+    """The config, one collapsed block per top-level table, values as written."""
+    if not config:
+        return "<p>No config was recorded.</p>"
+    return "".join(f"<details><summary>{escape(section)} ({len(rows)} keys)</summary>"
+                   + html_table(["key", "value"], rows, text=True) + "</details>"
+                   for section, rows in R.config_sections(config))
+
+
 def card_html(doc: dict[str, Any]) -> str:
-    """The run card as one HTML file."""
+    """The run card as one HTML file, in the order of `card_markdown`."""
     run = doc["run"]
     splits = doc["data"]["splits"]
     training = doc["training"]
-    sections = [("findings", f"Findings ({len(doc['findings'])})", findings_html(doc["findings"])),
-                ("data", "Data", (f"<p>{escape(doc['data']['description'])}</p>" if doc["data"].get("description") else "")
-                 + ("".join((f"<p>Task <b>{escape(task)}</b>:</p>" if task else "") + t(rows)
-                            for task, rows in R.data_tables(splits)) if splits else
-                    "<p>No predictions were logged" + ("; its generations are under Results.</p>" if doc.get("generations")
-                                                       else ".</p>"))),
-                ("config", "Config", html_table(["key", "value"], R.flat_config(doc["config"]), text=True) if doc["config"]
-                 else "<p>No config was recorded.</p>")]
-    model = doc["model"]
-    sections.append(("model", "Model", f"<p>Parameters: {escape(cell(model['parameters'])) if model['parameters'] else 'not logged'}.</p>"
-                     + (html_table(["checkpoint", "sha256", "bytes"], [[c["name"], c["sha256"], c["size"]]
-                                                                       for c in model["checkpoints"]])
-                        if model["checkpoints"] else "")))
+    sections = [("result", "Result", result_html(doc)),
+                ("findings", f"Findings ({len(doc['findings'])})", findings_html(doc["findings"]))]
+    results = "".join(_evaluation_html(s, ev, doc) for s, ev in doc["evaluation"].items())
+    results += _generations_html(doc.get("generations", []))
+    sections.append(("results", "Results per split", results or "<p>No predictions to evaluate.</p>"))
+    sections += _posthoc_html(doc)
+    sections.append(("data", "Data", (f"<p>{escape(doc['data']['description'])}</p>" if doc["data"].get("description") else "")
+                     + ("".join((f"<p>Task <b>{escape(task)}</b>:</p>" if task else "") + t(rows)
+                                for task, rows in R.data_tables(splits)) if splits else
+                        "<p>No predictions were logged" + ("; its generations are under Results.</p>"
+                                                           if doc.get("generations") else ".</p>"))))
     curves = "".join(svg.line_chart(group, title=name, log_y=name == "loss" and _spans_decades(group))
                      for name, group in _curve_groups(training["curves"]).items())
     sections.append(("training", "Training",
@@ -155,9 +196,24 @@ def card_html(doc: dict[str, Any]) -> str:
                       else "<p>No metric series were logged.</p>")
                      + (_loss_terms_html(training["loss_terms"]) if training.get("loss_terms") else "")
                      + (t(R.stage_rows(training["stages"], training["total_seconds"])) if training["stages"] else "")))
-    results = "".join(_evaluation_html(s, ev, doc) for s, ev in doc["evaluation"].items())
-    results += _generations_html(doc.get("generations", []))
-    sections.append(("results", "Results", results or "<p>No predictions to evaluate.</p>"))
+    model = doc["model"]
+    sections.append(("model", "Model", f"<p>Parameters: {escape(cell(model['parameters'])) if model['parameters'] else 'not logged'}.</p>"
+                     + (html_table(["checkpoint", "sha256", "bytes"], [[c["name"], c["sha256"], c["size"]]
+                                                                       for c in model["checkpoints"]])
+                        if model["checkpoints"] else "")))
+    if doc["logged_metrics"]:
+        sections.append(("metrics", "Logged metrics", html_table(
+            ["metric", "value"], [[k, numbers.metric(v, k)] for k, v in doc["logged_metrics"].items()])))
+    sections.append(("config", "Config", config_html(doc["config"])))
+    sections.append(("provenance", "Provenance", t(R.provenance_rows(doc))
+                     + f'<p class="muted">{escape(R.settings_line(doc["settings"]))} {escape(numbers.PRECISION_NOTE)}</p>'))
+    if run.get("error"):
+        sections.append(("error", "Error", f"<pre>{escape(run['error'][-4000:])}</pre>"))
+    return page(f"Run card: {run['project']}/{run['name']} ({run['id']}), {run['status']}", sections)
+
+
+def _posthoc_html(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
+    sections = []
     cal = doc.get("calibration")
     if cal:
         sections.append(("calibration", "Calibration", f"<p>{escape(R.calibration_line(cal))}</p>" + t(R.calibration_rows(cal))))
@@ -193,12 +249,7 @@ def card_html(doc: dict[str, Any]) -> str:
                          "".join(f"<p>{escape(line)}</p>" for line in R.construction_lines(doc["construction"]))))
     if doc.get("derived"):
         sections.append(("derived", "Derived metrics", t(R.derived_rows(doc["derived"]))))
-    if doc["logged_metrics"]:
-        sections.append(("metrics", "Logged metrics", html_table(["metric", "value"], list(doc["logged_metrics"].items()))))
-    sections.append(("provenance", "Provenance", t(R.provenance_rows(doc))))
-    if run.get("error"):
-        sections.append(("error", "Error", f"<pre>{escape(run['error'][-4000:])}</pre>"))
-    return page(f"Run card: {run['project']}/{run['name']} ({run['id']}), {run['status']}", sections)
+    return sections
 
 
 def _spans_decades(group: dict[str, list[list[float]]]) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from runcard.report import svg
+from runcard.report import numbers, svg
 from runcard.report.comparison import targets_gap_rows
 from runcard.report.generations import generations_html, generations_markdown
 from runcard.report.html import findings_html, html_table, page
@@ -20,23 +20,28 @@ def _metric_rows(doc: dict[str, Any]) -> Rows:
     rows = []
     for m in doc["metrics"]:
         arrow = {"higher": " ↑", "lower": " ↓"}.get(m["direction"] or "", "")
-        changes = ["" if c is None else f"{c['absolute']:+.4g}" + ("" if c["relative"] is None else f" ({c['relative']:+.1%})")
-                   for c in m["changes"]]
-        rows.append([m["metric"] + arrow, *m["values"], *changes])
+        changes = ["" if c is None else numbers.difference(c["absolute"], c["tie"])
+                   + ("" if c["tie"] or c["relative"] is None else f" ({c['relative']:+.1%})") for c in m["changes"]]
+        rows.append([m["metric"] + arrow, *[numbers.metric(v, m["metric"]) for v in m["values"]], *changes])
     return headers, rows
 
 
 def _paired_rows(doc: dict[str, Any]) -> Rows:
+    """B − A per split and metric with its paired CI; McNemar's exact test on the accuracy row only (it tests
+    whether the error rates differ)."""
     rows = []
     for p in doc["paired"]:
         if not p["paired"]:
-            rows.append([p["split"], p["a"], p["b"], "not paired", "", "", p["reason"][:120]])
+            rows.append([p["split"], p["a"], p["b"], "not paired", "", "", "", "", p["reason"][:120]])
             continue
         for metric in ("accuracy", "macro_f1"):
             d = p["difference"][metric]
-            rows.append([p["split"], p["a"], p["b"], metric, d["b_minus_a"],
-                         f"[{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]", p["mcnemar"]["p_value"]])
-    return ["split", "A", "B", "metric", "B − A", "95 % CI", "McNemar p"], rows
+            mcnemar = (f"{p['mcnemar']['p_value']:.3g} ({p['mcnemar']['only_a_correct']:,} vs "
+                       f"{p['mcnemar']['only_b_correct']:,})") if metric == "accuracy" else ""
+            rows.append([p["split"], p["a"], p["b"], metric, numbers.metric(p["scores"]["a"][metric]),
+                         numbers.metric(p["scores"]["b"][metric]), numbers.difference(d["b_minus_a"]),
+                         numbers.interval(d["ci95"], signed=True), mcnemar])
+    return ["split", "A", "B", "metric", "A", "B", "B − A", "95 % CI", "McNemar p (only A right vs only B right)"], rows
 
 
 def _per_class_rows(doc: dict[str, Any]) -> Rows:
@@ -45,9 +50,19 @@ def _per_class_rows(doc: dict[str, Any]) -> Rows:
     for p in doc["paired"]:
         for cls, d in (p.get("per_class_f1") or {}).items() if p["paired"] else ():
             excludes_zero = d["ci95"][0] > 0 or d["ci95"][1] < 0
-            rows.append([p["split"], cls, d["a"], d["b"], d["b_minus_a"], f"[{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]",
-                         "yes" if excludes_zero else "no (within noise)"])
+            rows.append([p["split"], cls, numbers.metric(d["a"]), numbers.metric(d["b"]), numbers.difference(d["b_minus_a"]),
+                         numbers.interval(d["ci95"], signed=True), "yes" if excludes_zero else "no (within noise)"])
     return ["split", "class", "F1 A", "F1 B", "B − A", "95 % CI", "CI excludes 0"], rows
+
+
+def _run_rows(doc: dict[str, Any]) -> Rows:
+    """One line per run: its own findings counted (they are on its card), and how to see them."""
+    rows = []
+    for i, r in enumerate(doc["runs"]):
+        f = r["findings"]
+        rows.append(["A" if i == 0 else "B" if len(doc["runs"]) == 2 else f"B{i}", r["id"], r["name"], r["status"],
+                     f["error"], f["warning"], f["info"], r["top_finding"] or "—", r["card"]])
+    return ["", "run", "name", "status", "errors", "warnings", "notes", "first finding", "its card"], rows
 
 
 def _target_rows(doc: dict[str, Any]) -> Rows:
@@ -55,45 +70,81 @@ def _target_rows(doc: dict[str, Any]) -> Rows:
     return ["metric", "run", "value", *[f"gap to {t}" for t in tiers]], targets_gap_rows(doc)
 
 
+def _config_rows(doc: dict[str, Any]) -> Rows:
+    return (["key", *[r["id"] for r in doc["runs"]]],
+            [[d["key"], *[numbers.config_value(v) for v in d["values"]]] for d in doc["config_diff"]])
+
+
+def _settings_line(doc: dict[str, Any]) -> str:
+    s = doc["settings"]
+    return (f"Paired tests: paired cell-multinomial bootstrap ({s['n_boot']} resamples, seed {s['seed']}, "
+            f"{s['level']:.0%} percentile intervals) on {', '.join(s['splits']) or 'no split'}; the verdict leads "
+            f"with {s['primary']}. {numbers.PRECISION_NOTE}")
+
+
 def comparison_markdown(doc: dict[str, Any]) -> str:
+    """Verdict, the comparison's own findings, one line per run, paired tests, metrics, config diff."""
     names = ", ".join(f"{r['name']} ({r['id']})" for r in doc["runs"])
-    parts = [f"# Comparison: {names}\n", f"Baseline: {doc['runs'][0]['name']} ({doc['runs'][0]['id']}); every change "
-             "is measured against it.\n", findings_section(doc["findings"]), "## Config differences\n"]
-    parts.append(table(["key", *[r["id"] for r in doc["runs"]]], [[d["key"], *d["values"]] for d in doc["config_diff"]])
-                 if doc["config_diff"] else "The configs are identical.")
-    parts += ["\n## Metrics\n", table(*_metric_rows(doc))]
+    parts = [f"# Comparison: {names}\n", f"Baseline A: {doc['runs'][0]['name']} ({doc['runs'][0]['id']}); every "
+             "change is B − A.\n", "## Verdict\n", *[f"- {v['sentence']}" for v in doc["verdict"]], "",
+             findings_section(doc["findings"]),
+             "## Runs (each run's own findings are on its card)\n", table(*_run_rows(doc))]
     if doc["paired"]:
         parts += ["\n## Paired tests (same examples)\n", table(*_paired_rows(doc))]
         parts += ["\nF1 per class, paired (B − A with its bootstrap CI):\n", table(*_per_class_rows(doc))]
     if doc.get("generations"):
         parts += ["\n## Generations (paired over prompts)\n", generations_markdown(doc["generations"])]
+    parts += ["\n## Metrics\n", table(*_metric_rows(doc))]
     if doc["targets"]:
         parts += ["\n## Targets\n", table(*_target_rows(doc))]
+    parts += ["\n## Config differences\n", table(*_config_rows(doc)) if doc["config_diff"] else "The configs are identical."]
+    parts += ["", _settings_line(doc)]
     return "\n".join(parts).rstrip() + "\n"
 
 
 def comparison_html(doc: dict[str, Any]) -> str:
+    """The comparison as one HTML file, in the order of `comparison_markdown`."""
     names = ", ".join(f"{r['name']} ({r['id']})" for r in doc["runs"])
-    sections = [("findings", f"Findings ({len(doc['findings'])})", findings_html(doc["findings"])),
-                ("config", "Config differences", html_table(["key", *[r["id"] for r in doc["runs"]]],
-                                                            [[d["key"], *d["values"]] for d in doc["config_diff"]])
-                 if doc["config_diff"] else "<p>The configs are identical.</p>"),
-                ("metrics", "Metrics", html_table(*_metric_rows(doc)))]
+    verdict = "".join(f'<li class="v-{escape(v["verdict"].replace(" ", "-"))}">{escape(v["sentence"])}</li>'
+                      for v in doc["verdict"])
+    sections = [("verdict", "Verdict", f'<div class="result"><ul class="verdict big">{verdict}</ul></div>'),
+                ("findings", f"Findings ({len(doc['findings'])})", findings_html(doc["findings"])),
+                ("runs", "Runs (each run's own findings are on its card)", _runs_html(doc))]
     if doc["paired"]:
         sections.append(("paired", "Paired tests (same examples)", html_table(*_paired_rows(doc))
                          + "<p>F1 per class, paired (B − A with its bootstrap CI):</p>" + html_table(*_per_class_rows(doc))))
     if doc.get("generations"):
         sections.append(("generations", "Generations (paired over prompts)", generations_html(doc["generations"])))
+    sections.append(("metrics", "Metrics", html_table(*_metric_rows(doc))))
     if doc["targets"]:
         sections.append(("targets", "Targets", html_table(*_target_rows(doc))))
+    sections.append(("config", "Config differences", html_table(*_config_rows(doc), text=True) if doc["config_diff"]
+                     else "<p>The configs are identical.</p>"))
+    sections.append(("settings", "Settings", f'<p class="muted">{escape(_settings_line(doc))}</p>'))
     return page(f"Comparison: {names}", sections)
 
 
+def _runs_html(doc: dict[str, Any]) -> str:
+    headers, rows = _run_rows(doc)
+    body = []
+    for row, run in zip(rows, doc["runs"]):
+        link = (f'<a href="{escape(run["id"])}.html">{escape(run["id"])}.html</a> or <code>{escape(run["card"])}'
+                "</code>" if run["source"] is None else f"<code>{escape(run['card'])}</code>")
+        cells = "".join(f"<td>{escape(str(v))}</td>" for v in row[:-1])
+        body.append(f"<tr>{cells}<td>{link}</td></tr>")
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+
+
 def _board_rows(doc: dict[str, Any], rows: list[dict[str, Any]]) -> Rows:
+    """One line per run: its rank and metrics, and its own findings counted (errors/warnings/notes; its card
+    has them)."""
     extra = ["group"] if doc["group_by"] else []
-    headers = ["rank", "id", "name", "status", doc["sort"], *doc["columns"], *extra]
-    return headers, [[r["rank"], r["id"], r["name"], r["status"], r[doc["sort"]], *[r.get(c) for c in doc["columns"]],
-                      *[r.get("group") for _ in extra]] for r in rows]
+    metrics = [doc["sort"], *doc["columns"]]
+    headers = ["rank", "id", "name", "status", *metrics, *extra, "findings (E/W/N)"]
+    return headers, [[r["rank"] if r["rank"] is not None else "—", r["id"], r["name"], r["status"],
+                      *[numbers.metric(r.get(c), c) for c in metrics], *[r.get("group") for _ in extra],
+                      "{error}/{warning}/{info}".format(**r["findings"])] for r in rows]
 
 
 def _group_rows(doc: dict[str, Any]) -> Rows:
@@ -102,16 +153,18 @@ def _group_rows(doc: dict[str, Any]) -> Rows:
     def fmt(stats: dict[str, Any] | None) -> str:
         if not stats:
             return "—"
-        return f"{stats['mean']:.4g}" + ("" if stats["std"] is None else f" ± {stats['std']:.2g}") + f" (n={stats['n']})"
+        spread = "" if stats["std"] is None else f" ± {numbers.metric(stats['std'])}"
+        return f"{numbers.metric(stats['mean'])}{spread} (n={stats['n']})"
 
     return ([doc["group_by"], "runs", *metrics],
             [[g["value"], g["n"], *[fmt(g["stats"].get(m)) for m in metrics]] for g in doc["groups"]])
 
 
 def summary_markdown(doc: dict[str, Any]) -> str:
+    """Takeaways, leaderboard (outliers set apart, groups), the summary's own findings."""
     parts = [f"# Summary: {doc['source']}\n",
              f"{doc['provenance']['runs']} runs, sorted by {doc['sort']} ({doc['direction']} is better).\n",
-             "## Key takeaways\n", *[f"- {t}" for t in doc["takeaways"]], "", findings_section(doc["findings"]),
+             "## Key takeaways\n", *[f"- {t}" for t in doc["takeaways"]], "",
              "## Leaderboard\n", table(*_board_rows(doc, doc["leaderboard"]))]
     if doc["set_apart"]:
         parts += ["\n## Set apart (outliers)\n", table(*_board_rows(doc, doc["set_apart"]))]
@@ -119,6 +172,9 @@ def summary_markdown(doc: dict[str, Any]) -> str:
         parts.append(f"\n{len(doc['missing_sort_metric'])} run(s) lack {doc['sort']}: {', '.join(doc['missing_sort_metric'][:20])}.")
     if doc["groups"]:
         parts += [f"\n## By {doc['group_by']} (mean ± std over runs)\n", table(*_group_rows(doc))]
+    parts += ["", findings_section(doc["findings"]),
+              "The findings column counts each run's own findings; `runcard card RUN` shows them. "
+              + numbers.PRECISION_NOTE]
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -127,11 +183,14 @@ def summary_html(doc: dict[str, Any]) -> str:
     plot = svg.bars([f"{r['name']}"[:22] for r in board], [float(r[doc["sort"]]) for r in board],
                     title=f"{doc['sort']} (top {len(board)})") if board and all(
         0 <= (r[doc["sort"]] or 0) <= 1 for r in board) else ""
-    sections = [("takeaways", "Key takeaways", "<ul>" + "".join(f"<li>{escape(t)}</li>" for t in doc["takeaways"]) + "</ul>"),
-                ("findings", f"Findings ({len(doc['findings'])})", findings_html(doc["findings"])),
+    takeaways = "".join(f"<li>{escape(t)}</li>" for t in doc["takeaways"])
+    sections = [("takeaways", "Key takeaways", f'<div class="result"><ul class="verdict big">{takeaways}</ul></div>'),
                 ("leaderboard", "Leaderboard", plot + html_table(*_board_rows(doc, doc["leaderboard"])))]
     if doc["set_apart"]:
         sections.append(("set-apart", "Set apart (outliers)", html_table(*_board_rows(doc, doc["set_apart"]))))
     if doc["groups"]:
         sections.append(("groups", f"By {doc['group_by']}", html_table(*_group_rows(doc))))
+    sections.append(("findings", f"Findings ({len(doc['findings'])})", findings_html(doc["findings"])))
+    sections.append(("settings", "Notes", '<p class="muted">The findings column counts each run\'s own findings; '
+                     f"<code>runcard card RUN</code> shows them. {escape(numbers.PRECISION_NOTE)}</p>"))
     return page(f"Summary: {doc['source']} ({doc['provenance']['runs']} runs, by {doc['sort']})", sections)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from runcard.findings.comparison import flatten_config
+from runcard.report import numbers
 
 Rows = tuple[list[str], list[list[Any]]]
 
@@ -20,8 +20,30 @@ def ci(interval: Sequence[float] | None) -> str:
 
 
 def flat_config(config: dict[str, Any]) -> list[list[Any]]:
-    return [[key, json.dumps(value) if isinstance(value, (list, dict)) else value]
-            for key, value in flatten_config(config).items()]
+    """``[key, value as written]`` rows of a flattened config."""
+    return [[key, numbers.config_value(value)] for key, value in flatten_config(config).items()]
+
+
+def config_sections(config: dict[str, Any]) -> list[tuple[str, list[list[Any]]]]:
+    """The config grouped by its top-level tables (loose top-level values under "(top level)"), each as
+    ``[key within the section, value as written]`` rows."""
+    loose = [[k, numbers.config_value(v)] for k, v in config.items() if not (isinstance(v, dict) and v)]
+    out = [("(top level)", loose)] if loose else []
+    for key, value in config.items():
+        if isinstance(value, dict) and value:
+            out.append((key, flat_config(value)))
+    return out
+
+
+def settings_line(settings: dict[str, Any]) -> str:
+    """How the card's numbers were computed."""
+    line = (f"Evaluation settings: {settings['bins']} calibration bins, {settings['n_boot']} bootstrap resamples "
+            f"(seed {settings['seed']}), {settings['level']:.0%} percentile intervals, top-k for k in "
+            f"{', '.join(map(str, settings['top_k'])) or 'none'}, primary metric {settings['primary']}")
+    if settings.get("recomputed"):
+        line += " (recomputed for this document: " + ", ".join(
+            f"{k} {v['card']} instead of the run's {v['run']}" for k, v in settings["recomputed"].items()) + ")"
+    return line + "."
 
 
 def data_rows(splits: dict[str, Any]) -> Rows:
@@ -87,9 +109,22 @@ def provenance_line(prov: dict[str, Any]) -> str:
 
 
 def calibration_line(cal: dict[str, Any]) -> str:
-    return (f"Temperature scaling fitted on {cal['fitted_on']}: T = {cal['temperature']:.4f}"
-            + (" (at the search bound)" if cal.get("at_bound") else "") + ". "
-            + ("No prediction changed (checked row by row)." if cal["argmax_invariant"] else "Some predictions changed."))
+    """What the calibration fitted on validation is, and what it does to ECE where it is applied."""
+    what = (f"Temperature scaling fitted on {cal['fitted_on']}: T = {cal['temperature']:.4f}"
+            + (" (at the search bound)" if cal.get("at_bound") else "") if cal["method"] == "temperature"
+            else f"Vector scaling fitted on {cal['fitted_on']}")
+    line = what + ". " + ("No prediction changed (checked row by row)." if cal["argmax_invariant"]
+                          else "Some predictions changed.")
+    for split, entry in cal["splits"].items():
+        if split == cal["fitted_on"]:
+            continue
+        before, after = entry["before"]["ece"], entry["after"]["ece"]
+        if after > before:
+            line += (f" On {split} it makes ECE worse ({before:.4f} → {after:.4f}): report the uncalibrated "
+                     "numbers, and suspect a validation split unlike the test split.")
+        else:
+            line += f" On {split} it brings ECE from {before:.4f} to {after:.4f}."
+    return line
 
 
 def provenance_rows(doc: dict[str, Any]) -> Rows:
@@ -97,7 +132,7 @@ def provenance_rows(doc: dict[str, Any]) -> Rows:
     rows = [["run", prov.get("run")], ["store", prov["store"]], ["runcard", prov["runcard"]],
             ["generated", prov["generated_at"]]]
     if run:
-        rows += [["host", run.get("host")], ["pid", run.get("pid")]]
+        rows += [["host", run.get("host")], ["pid", None if run.get("pid") is None else str(run["pid"])]]
     return ["field", "value"], rows
 
 

@@ -67,7 +67,7 @@ def soft_section(tables: Mapping[str, PredictionTable], references: Sequence[Map
     if not soft:
         return None
     evaluated = [k for k in soft if not k.startswith("train")]
-    test_key = evaluated[-1] if evaluated else next(iter(soft))
+    test_key = next((k for k in evaluated if k.split("/")[0] == "test"), evaluated[-1] if evaluated else next(iter(soft)))
     test = soft[test_key]
     ours = {"name": "this run", **_scores(test.targets, test.probs),  # type: ignore[arg-type]
             "note": f"scored on its {test.n} held-out {test_key} items"}

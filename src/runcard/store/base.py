@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -36,7 +36,23 @@ class NewRun:
     proc_start: str | None = None
     source: str | None = None
     ended_at: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    eval_settings: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """Something computed from a run's stored predictions (an evaluation, a calibration fit, decision rules),
+    kept under (run, kind, key, inputs, settings) so every document shows the same numbers. ``scores``:
+    flat named scores for listings (evaluations only); ``payload``: the whole result, JSON text."""
+
+    kind: str
+    key: str
+    inputs: str
+    settings: str
+    payload: str
+    runcard: str
+    created_at: float
+    scores: dict[str, float] | None = None
 
 
 class Store(Protocol):
@@ -73,10 +89,18 @@ class Store(Protocol):
 
     def all_series(self, run_id: str) -> dict[str, list[tuple[int, float]]]: ...
 
+    def series_of_runs(self, run_ids: list[str]) -> dict[str, dict[str, list[tuple[int, float]]]]: ...
+
     def find_source(self, source: str) -> str | None: ...
 
     def delete_run(self, run_id: str) -> list[Artifact]: ...
 
     def artifact_in_use(self, sha256: str) -> bool: ...
+
+    def set_eval_settings(self, run_id: str, settings: dict[str, Any]) -> None: ...
+
+    def put_record(self, run_id: str, record: Record) -> None: ...
+
+    def get_record(self, run_id: str, kind: str, key: str, inputs: str, settings: str) -> Record | None: ...
 
     def close(self) -> None: ...

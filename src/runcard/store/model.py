@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
+
+from runcard.eval_settings import EvalSettings, settings_from_config, settings_from_mapping
+from runcard.findings.view import task_means
 
 if TYPE_CHECKING:
     from runcard.store.base import Store
@@ -52,6 +58,8 @@ class Run:
     pid: int | None = None
     error: str | None = None
     source: str | None = None
+    eval_settings: dict[str, Any] | None = None  # as recorded; `runcard.store.evaluations.run_settings` resolves
+    evaluated: dict[str, float] = field(default_factory=dict)  # scores of its stored evaluations (run's settings)
     store: Store | None = field(default=None, repr=False, compare=False)
 
     def history(self, key: str) -> list[tuple[int, float]]:
@@ -61,6 +69,11 @@ class Run:
     def metric_keys(self) -> list[str]:
         """Every key with a logged series."""
         return self._store().metric_keys(self.id)
+
+    @cached_property
+    def settings(self) -> EvalSettings:
+        """The run's evaluation settings (recorded, else from its config, else the defaults)."""
+        return resolve_settings(self.eval_settings, self.config)
 
     def predictions(self, split: str) -> PredictionTable:
         """The predictions logged for ``split`` (the latest, if logged more than once), hash-checked."""
@@ -89,4 +102,62 @@ class Run:
             "summary": {k: (None if v != v else v) for k, v in self.summary.items()},  # NaN is not JSON
             "created_at": self.created_at, "ended_at": self.ended_at, "heartbeat_at": self.heartbeat_at,
             "host": self.host, "pid": self.pid, "error": self.error, "source": self.source,
+            "eval_settings": self.eval_settings, "evaluated": dict(self.evaluated),
         }
+
+
+def prediction_key(meta: dict[str, object]) -> str:
+    """How documents name a predictions artifact: its split, or ``<split>/<task>`` on a multi-task run."""
+    task = meta.get("task")
+    return f"{meta.get('split')}/{task}" if task else str(meta.get("split"))
+
+
+def split_of(key: str) -> str:
+    """The split part of a predictions key (``test/stance`` -> ``test``)."""
+    return key.split("/", 1)[0]
+
+
+def task_of(key: str) -> str | None:
+    """The task part of a predictions key, None for a single-task run."""
+    return key.split("/", 1)[1] if "/" in key else None
+
+
+#: Splits in the order documents list them (test first: it is what a reader looks for).
+SPLIT_ORDER = ("test", "val", "validation", "dev", "train")
+
+
+def _split_rank(key: str, tasks: list[str]) -> tuple[int, int, str]:
+    split, task = split_of(key), task_of(key) or ""
+    return (tasks.index(task), SPLIT_ORDER.index(split) if split in SPLIT_ORDER else len(SPLIT_ORDER), split)
+
+
+def latest_predictions(artifacts: Iterable[Artifact]) -> dict[str, Artifact]:
+    """The last predictions artifact logged for each split (``split/task`` on multi-task runs), by task (as
+    first logged), then test, val, train."""
+    latest: dict[str, Artifact] = {}
+    tasks: list[str] = []
+    for art in artifacts:
+        if art.kind == "predictions":
+            key = prediction_key(art.meta)
+            latest[key] = art
+            if (task_of(key) or "") not in tasks:
+                tasks.append(task_of(key) or "")
+    return {s: latest[s] for s in sorted(latest, key=lambda k: _split_rank(k, tasks))}
+
+
+def resolve_settings(recorded: dict[str, Any] | None, config: dict[str, Any]) -> EvalSettings:
+    """A run's evaluation settings: as recorded with it, else as its config declares, else the defaults."""
+    return settings_from_mapping(recorded, "recorded evaluation settings") if recorded else settings_from_config(config)
+
+
+def current_scores(artifacts: Sequence[Artifact], settings: str,
+                   rows: Iterable[tuple[str, str, str, str | None]]) -> dict[str, float]:
+    """The flat scores of the stored evaluations that belong to a run's latest predictions and its settings:
+    ``rows`` are (key, inputs, settings, scores JSON) of its evaluation records."""
+    latest = {key: art.sha256 for key, art in latest_predictions(artifacts).items()}
+    out: dict[str, float] = {}
+    for key, inputs, used, scores in rows:
+        if used == settings and latest.get(key) == inputs and scores:
+            out.update(json.loads(scores))
+    out.update(task_means(out))
+    return out

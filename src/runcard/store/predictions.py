@@ -12,29 +12,13 @@ import pyarrow.parquet as pq
 from runcard.data.predictions import load_predictions, prediction_columns
 from runcard.errors import InputError
 from runcard.store.base import Store
-from runcard.store.model import Artifact, Run
+from runcard.store.model import Artifact, Run, prediction_key
 from runcard.table import PredictionTable
 
 
 def _check_name(what: str, name: str) -> None:
     if not name or not name.replace("_", "").replace("-", "").isalnum():
         raise InputError(f"{what} {name!r}: use a plain name such as 'val' or 'test' (letters, digits, - and _).")
-
-
-def prediction_key(meta: dict[str, object]) -> str:
-    """How documents name a predictions artifact: its split, or ``<split>/<task>`` on a multi-task run."""
-    task = meta.get("task")
-    return f"{meta.get('split')}/{task}" if task else str(meta.get("split"))
-
-
-def split_of(key: str) -> str:
-    """The split part of a predictions key (``test/stance`` -> ``test``)."""
-    return key.split("/", 1)[0]
-
-
-def task_of(key: str) -> str | None:
-    """The task part of a predictions key, None for a single-task run."""
-    return key.split("/", 1)[1] if "/" in key else None
 
 
 def store_predictions(store: Store, run_id: str, split: str, table: PredictionTable,
@@ -64,9 +48,14 @@ def load_run_predictions(store: Store, run: Run, split: str) -> PredictionTable:
     if not found:
         splits = sorted({prediction_key(a.meta) for a in run.artifacts if a.kind == "predictions"})
         raise InputError(f"run {run.id} has no predictions for split {split!r} (it has: {splits or 'none'}).")
-    art = found[-1]
-    path = store.artifacts.verify(art.path, art.sha256, owner=f"run {run.id}")
-    return replace(load_predictions(path), source=f"run {run.id} {split} predictions")
+    return load_artifact_table(store, run, found[-1])
+
+
+def load_artifact_table(store: Store, run: Run, art: Artifact) -> PredictionTable:
+    """A predictions artifact of ``run`` as a table, after re-hashing the file."""
+    key = prediction_key(art.meta)
+    path = store.artifacts.verify(art.path, art.sha256, owner=f"run {run.id} {key} predictions")
+    return replace(load_predictions(path), source=f"run {run.id} {key} predictions")
 
 
 def predictions_file(store: Store, run: Run, split: str) -> Path:

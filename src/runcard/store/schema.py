@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    inspect,
 )
 
 metadata = MetaData()
@@ -49,6 +50,7 @@ runs = Table(
     Column("proc_start", String(100)),  # boot id + start ticks: tells a live owner from a reused pid
     Column("error", Text),
     Column("source", String(1000)),  # what an imported run came from; unique, so imports never duplicate
+    Column("eval_settings", Text),  # JSON: the run's evaluation settings (version 2)
     UniqueConstraint("source", name="uq_runcard_runs_source"),
 )
 Index("ix_runcard_runs_project", runs.c.project, runs.c.created_at)
@@ -100,13 +102,38 @@ artifacts = Table(
 )
 Index("ix_runcard_artifacts_sha", artifacts.c.sha256)
 
-RUN_TABLES = (stages, metrics, summary, artifacts)
+#: What runcard computed from a run's stored inputs, kept so every document shows the same numbers:
+#: ``kind`` (evaluation, calibration, decision_rules), ``key`` (the split, or ``split/task``; ``val->test``),
+#: ``inputs`` (the sha256 of the predictions it was computed from, joined by "+"), ``settings`` (the
+#: `EvalSettings.key`), ``scores`` (flat named scores, JSON, for listings) and the full ``payload`` (JSON).
+records = Table(
+    "runcard_records",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("inputs", String(300), primary_key=True),
+    Column("settings", String(250), primary_key=True),
+    Column("runcard", String(32), nullable=False),  # the version that computed it
+    Column("created_at", Float, nullable=False),
+    Column("scores", Text),
+    Column("payload", Text, nullable=False),
+)
+
+RUN_TABLES = (stages, metrics, summary, artifacts, records)
 
 
 def _v1(conn: Connection) -> None:
-    """Version 1: every table above."""
+    """Version 1: runs, stages, metrics, summary, artifacts (a new store gets today's columns at once)."""
     metadata.create_all(conn, tables=[runs, stages, metrics, summary, artifacts], checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1]
+def _v2(conn: Connection) -> None:
+    """Version 2: the runs' evaluation settings, and the records of what was computed from their predictions."""
+    if "eval_settings" not in {c["name"] for c in inspect(conn).get_columns(runs.name)}:
+        conn.exec_driver_sql(f"ALTER TABLE {runs.name} ADD COLUMN eval_settings TEXT")
+    metadata.create_all(conn, tables=[records], checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)

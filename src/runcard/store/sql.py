@@ -38,8 +38,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from runcard.errors import InputError, RunCardError
 from runcard.store import schema
 from runcard.store.artifacts import ArtifactStore
-from runcard.store.base import MetricPoint, NewRun
-from runcard.store.model import Artifact, Run
+from runcard.store.base import MetricPoint, NewRun, Record
+from runcard.store.model import Artifact, Run, current_scores, resolve_settings
 
 T = TypeVar("T")
 #: Rows per INSERT when writing metric points.
@@ -129,6 +129,7 @@ class SqlStore:
             "config": json.dumps(run.config), "tags": json.dumps(run.tags, sort_keys=True),
             "created_at": run.created_at, "ended_at": run.ended_at, "heartbeat_at": run.created_at,
             "host": run.host, "pid": run.pid, "proc_start": run.proc_start, "source": run.source,
+            "eval_settings": None if run.eval_settings is None else json.dumps(run.eval_settings),
         }
 
         def write() -> None:
@@ -229,6 +230,37 @@ class SqlStore:
                      size=artifact.size, path=artifact.path, created_at=artifact.created_at,
                      meta=json.dumps(artifact.meta, sort_keys=True))
 
+    def set_eval_settings(self, run_id: str, settings: dict[str, Any]) -> None:
+        """Record a run's evaluation settings, unless it has some already (they never change)."""
+        def write() -> None:
+            with self._write() as conn:
+                conn.execute(update(schema.runs).where(schema.runs.c.id == run_id, schema.runs.c.eval_settings.is_(None))
+                             .values(eval_settings=json.dumps(settings)))
+
+        self._retry(write)
+
+    def put_record(self, run_id: str, record: Record) -> None:
+        """Keep what was computed from a run's predictions; a record already there is left as it is."""
+        values = {"run_id": run_id, "kind": record.kind, "key": record.key, "inputs": record.inputs,
+                  "settings": record.settings, "runcard": record.runcard, "created_at": record.created_at,
+                  "scores": None if record.scores is None else json.dumps(record.scores), "payload": record.payload}
+
+        def write() -> None:
+            with self._write() as conn:
+                conn.execute(self._insert(schema.records).values(**values).on_conflict_do_nothing())
+
+        self._retry(write)
+
+    def get_record(self, run_id: str, kind: str, key: str, inputs: str, settings: str) -> Record | None:
+        t = schema.records
+        with self._read() as conn:
+            row = conn.execute(select(t).where(t.c.run_id == run_id, t.c.kind == kind, t.c.key == key,
+                                               t.c.inputs == inputs, t.c.settings == settings)).first()
+        if row is None:
+            return None
+        return Record(row.kind, row.key, row.inputs, row.settings, row.payload, row.runcard, row.created_at,
+                      None if row.scores is None else json.loads(row.scores))
+
     def delete_run(self, run_id: str) -> list[Artifact]:
         """Remove a run and everything recorded for it; return its artifacts (files are the caller's)."""
         arts = list(self.get_run(run_id).artifacts)
@@ -286,6 +318,9 @@ class SqlStore:
                                     .order_by(schema.artifacts.c.run_id, schema.artifacts.c.position)).all()
             sum_rows = conn.execute(select(schema.summary).where(schema.summary.c.run_id.in_(ids))
                                     .order_by(schema.summary.c.run_id, schema.summary.c.key)).all()
+            rec = schema.records
+            score_rows = conn.execute(select(rec.c.run_id, rec.c.key, rec.c.inputs, rec.c.settings, rec.c.scores)
+                                      .where(rec.c.run_id.in_(ids), rec.c.kind == "evaluation")).all()
         stages: dict[str, dict[str, float]] = {i: {} for i in ids}
         for s in stage_rows:
             stages[s.run_id][s.name] = stages[s.run_id].get(s.name, 0.0) + s.seconds
@@ -295,13 +330,21 @@ class SqlStore:
         summaries: dict[str, dict[str, float]] = {i: {} for i in ids}
         for m in sum_rows:
             summaries[m.run_id][m.key] = math.nan if m.value is None else m.value
-        return [
-            Run(id=r.id, project=r.project, name=r.name, status=r.status, config=json.loads(r.config),
-                tags=json.loads(r.tags), stages=stages[r.id], artifacts=tuple(arts[r.id]), summary=summaries[r.id],
-                created_at=r.created_at, ended_at=r.ended_at, heartbeat_at=r.heartbeat_at, host=r.host, pid=r.pid,
-                error=r.error, source=r.source, store=self)
-            for r in rows
-        ]
+        scores: dict[str, list[tuple[str, str, str, str]]] = {i: [] for i in ids}
+        for e in score_rows:
+            scores[e.run_id].append((e.key, e.inputs, e.settings, e.scores))
+        out = []
+        for r in rows:
+            config = json.loads(r.config)
+            settings = None if r.eval_settings is None else json.loads(r.eval_settings)
+            out.append(Run(
+                id=r.id, project=r.project, name=r.name, status=r.status, config=config, tags=json.loads(r.tags),
+                stages=stages[r.id], artifacts=tuple(arts[r.id]), summary=summaries[r.id], created_at=r.created_at,
+                ended_at=r.ended_at, heartbeat_at=r.heartbeat_at, host=r.host, pid=r.pid, error=r.error,
+                source=r.source, eval_settings=settings,
+                evaluated=current_scores(arts[r.id], resolve_settings(settings, config).key, scores[r.id]),
+                store=self))
+        return out
 
     def liveness_info(self, run_id: str) -> tuple[str | None, int | None, str | None, float | None]:
         """(host, pid, process start, last heartbeat) of a run's owner process."""
@@ -329,6 +372,19 @@ class SqlStore:
         out: dict[str, list[tuple[int, float]]] = {}
         for r in rows:
             out.setdefault(r.key, []).append((int(r.step), math.nan if r.value is None else float(r.value)))
+        return out
+
+    def series_of_runs(self, run_ids: list[str]) -> dict[str, dict[str, list[tuple[int, float]]]]:
+        """Every series of each run, as `all_series` gives one run's, in a query per 500 runs."""
+        out: dict[str, dict[str, list[tuple[int, float]]]] = {i: {} for i in run_ids}
+        m = schema.metrics
+        for start in range(0, len(run_ids), 500):
+            with self._read() as conn:
+                rows = conn.execute(select(m.c.run_id, m.c.key, m.c.step, m.c.value)
+                                    .where(m.c.run_id.in_(run_ids[start:start + 500]))
+                                    .order_by(m.c.run_id, m.c.seq)).all()
+            for r in rows:
+                out[r.run_id].setdefault(r.key, []).append((int(r.step), math.nan if r.value is None else float(r.value)))
         return out
 
     def metric_keys(self, run_id: str) -> list[str]:

@@ -48,11 +48,10 @@ def read_objective(store: Any, run_id: str, key: str) -> tuple[float | None, tup
     """``key`` of a finished run as its documents show it: the score computed from its stored predictions
     (the selected checkpoint's) when there is one, else its logged summary value (for a per-epoch series,
     the last epoch's). Returns ``(value or None, the metric names it has when None)``."""
-    from runcard.report.views import latest_predictions, load_run
+    from runcard.report.views import load_run
     from runcard.runs import get_run
 
-    run = get_run(run_id, store)
-    metrics = load_run(store, run, series=False, ci=False).view.metrics() if latest_predictions(run) else run.summary
+    metrics = load_run(store, get_run(run_id, store), series=False).view.metrics()
     if key in metrics:
         return float(metrics[key]), ()
     return None, tuple(sorted(metrics))
