@@ -7,6 +7,7 @@ import pytest
 from sklearn import metrics as skm
 
 from runcard import compare_predictions, table_from_arrays
+from runcard.compare import compare_tables
 from runcard.errors import InputError
 from tests.conftest import random_probs
 
@@ -104,3 +105,34 @@ def test_per_class_f1_differences_match_sklearn_and_a_row_bootstrap(rng: np.rand
         assert lo == pytest.approx(ref_lo, abs=0.1 * width) and hi == pytest.approx(ref_hi, abs=0.1 * width)
     entry = cmp.to_dict()["per_class_f1"]["2"]
     assert entry["b_minus_a"] == pytest.approx(f1_b[2] - f1_a[2])
+
+
+def test_minimum_detectable_difference_is_the_normal_power_formula() -> None:
+    from scipy.stats import norm
+
+    from runcard.compare import mcnemar_se, minimum_detectable
+
+    assert minimum_detectable(0.01) == pytest.approx((norm.ppf(0.975) + norm.ppf(0.8)) * 0.01)
+    assert minimum_detectable(0.01, alpha=0.01, power=0.9) == pytest.approx((norm.ppf(0.995) + norm.ppf(0.9)) * 0.01)
+    assert mcnemar_se(30, 10, 1000) == pytest.approx(np.sqrt(40 / 1000 / 1000))
+
+
+def test_a_difference_the_size_of_the_detectable_one_is_found_four_times_in_five() -> None:
+    """Power by simulation: pairs of systems whose true accuracy gap equals the minimum detectable difference
+    (from the discordance), tested as the comparison tests them; about 80 % of the tests reject."""
+    from runcard.compare import mcnemar_se, minimum_detectable
+
+    rng = np.random.default_rng(0)
+    n, discordant = 2000, 0.2
+    gap = minimum_detectable(mcnemar_se(int(discordant * n / 2), int(discordant * n / 2), n))
+    cells = [0.7, 0.1, (discordant - gap) / 2, (discordant + gap) / 2]  # both right, both wrong, only A, only B
+    rejected = 0
+    trials = 300
+    for _ in range(trials):
+        kind = rng.choice(4, size=n, p=cells)
+        y = rng.integers(0, 2, n)
+        right_a, right_b = np.isin(kind, [0, 2]), np.isin(kind, [0, 3])
+        a = table_from_arrays(y, np.eye(2)[np.where(right_a, y, 1 - y)] * 0.8 + 0.1)
+        b = table_from_arrays(y, np.eye(2)[np.where(right_b, y, 1 - y)] * 0.8 + 0.1)
+        rejected += compare_tables(a, b, n_boot=300, seed=1).p_values["accuracy"] < 0.05
+    assert 0.72 <= rejected / trials <= 0.88  # 0.8 within about 3.5 binomial standard errors

@@ -9,7 +9,8 @@ error rates differ at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from runcard.stats import LEVEL, mcnemar_exact, percentile_interval, resample_ce
 from runcard.table import PredictionTable, reorder_classes
 
 COMPARED = ("accuracy", "macro_f1")
+_NORMAL = NormalDist()
 #: Bootstrap confusion matrices built at once are capped at this many cells (memory bound).
 BATCH_CELLS = 20_000_000
 
@@ -41,6 +43,8 @@ class Comparison:
     settings: dict[str, Any]
     f1: dict[str, tuple[float, float]]  # class -> (A's F1, B's F1)
     f1_ci95: dict[str, tuple[float, float]]  # class -> paired CI of B - A
+    se: dict[str, float] = field(default_factory=dict)  # bootstrap standard error of B - A (metrics and classes)
+    p_values: dict[str, float] = field(default_factory=dict)  # two-sided, from the bootstrap SE (normal)
 
 
     def to_dict(self) -> dict[str, Any]:
@@ -51,8 +55,10 @@ class Comparison:
             "paired_by": self.paired_by,
             "a": {"source": self.names[0], **{k: v[0] for k, v in self.scores.items()}},
             "b": {"source": self.names[1], **{k: v[1] for k, v in self.scores.items()}},
-            "difference": {k: {"b_minus_a": self.difference[k], "ci95": list(self.ci95[k])} for k in COMPARED},
-            "per_class_f1": {c: {"a": a, "b": b, "b_minus_a": b - a, "ci95": list(self.f1_ci95[c])}
+            "difference": {k: {"b_minus_a": self.difference[k], "ci95": list(self.ci95[k]), "se": self.se.get(k),
+                               "p_value": self.p_values.get(k)} for k in COMPARED},
+            "per_class_f1": {c: {"a": a, "b": b, "b_minus_a": b - a, "ci95": list(self.f1_ci95[c]),
+                                 "se": self.se.get(f"f1/{c}"), "p_value": self.p_values.get(f"f1/{c}")}
                              for c, (a, b) in self.f1.items()},
             "mcnemar": {"only_a_correct": self.only_a_correct, "only_b_correct": self.only_b_correct,
                         "p_value": self.p_value},
@@ -107,6 +113,10 @@ def compare_tables(a: PredictionTable, b: PredictionTable, *, n_boot: int = 1000
     names = [str(c) for c in a.classes]
     cells, counts = np.unique((y * k + pa) * k + pb, return_counts=True)
     diffs = _bootstrap_differences(cells, counts, k, n_boot, np.random.default_rng(seed))
+    observed = {key: float(point_b[key] - point_a[key]) for key in COMPARED}
+    observed.update({f"f1/{c}": float(f1_b[i] - f1_a[i]) for i, c in enumerate(names)})
+    se = {key: float(np.std(diffs[key], ddof=1)) if n_boot > 1 else 0.0 for key in COMPARED}
+    se.update({f"f1/{c}": float(np.std(diffs["f1"][:, i], ddof=1)) if n_boot > 1 else 0.0 for i, c in enumerate(names)})
     right_a, right_b = pa == y, pb == y
     only_a = int(np.count_nonzero(right_a & ~right_b))
     only_b = int(np.count_nonzero(right_b & ~right_a))
@@ -123,9 +133,34 @@ def compare_tables(a: PredictionTable, b: PredictionTable, *, n_boot: int = 1000
         p_value=mcnemar_exact(only_a, only_b),
         f1={c: (float(f1_a[i]), float(f1_b[i])) for i, c in enumerate(names)},
         f1_ci95={c: _interval(diffs["f1"][:, i]) for i, c in enumerate(names)},
+        se=se, p_values={k: _p_value(observed[k], se[k]) for k in observed},
         settings={"ci": "paired cell-multinomial bootstrap, percentile", "n_boot": n_boot, "seed": seed,
                   "level": LEVEL, "test": "exact McNemar (two-sided binomial on discordant pairs)"},
     )
+
+
+def _p_value(difference: float, se: float) -> float:
+    """Two-sided p-value of "B - A = 0" from the bootstrap standard error (normal approximation); with no spread
+    at all, 1 for no difference and 0 otherwise."""
+    if se > 0:
+        return float(2 * (1 - _NORMAL.cdf(abs(difference) / se)))
+    return 1.0 if abs(difference) < 1e-12 else 0.0
+
+
+def minimum_detectable(se: float, alpha: float = 0.05, power: float = 0.8) -> float:
+    """The smallest true difference a two-sided test at ``alpha`` finds with probability ``power``, for a
+    difference estimated with standard error ``se``: ``(z_{1 - alpha/2} + z_power) x se``.
+
+    >>> round(minimum_detectable(0.01), 4)
+    0.028
+    """
+    return float((_NORMAL.inv_cdf(1 - alpha / 2) + _NORMAL.inv_cdf(power)) * se)
+
+
+def mcnemar_se(only_a: int, only_b: int, n: int) -> float:
+    """Standard error of a paired accuracy difference under "no difference", from the discordant pairs:
+    ``sqrt(p_d / n)`` with ``p_d`` the share of rows where exactly one system is right (at least one row)."""
+    return float(np.sqrt(max(only_a + only_b, 1) / n / n))
 
 
 def _interval(samples: np.ndarray) -> tuple[float, float]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.stats import binom
 
 from runcard import evaluate, table_from_arrays
 from runcard.findings import (
@@ -16,9 +17,11 @@ from runcard.findings import (
     run_findings,
     target_gap,
 )
+from runcard.findings.budget import apply_budget
 from runcard.findings.comparison import (
     ceiling_effect,
     constant_metric,
+    merge_outliers,
     outliers,
     val_test_disagreement,
 )
@@ -32,6 +35,7 @@ from runcard.findings.evaluation import (
     zero_support,
 )
 from runcard.findings.leakage import leakage, normalize_text
+from runcard.findings.model import Finding
 from runcard.findings.training import (
     all_zero_series,
     missing_checkpoint,
@@ -55,9 +59,14 @@ def onehot_probs(pred: np.ndarray, k: int, confidence: float = 0.9) -> np.ndarra
     return p
 
 
+def judged(findings: list[Finding]) -> list[Finding]:
+    """What a document shows of a rule's tests: those the false-alarm budget keeps (alpha 0.05)."""
+    return apply_budget(findings)[0]
+
+
 def test_every_kind_is_documented() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "findings.md").read_text()
-    assert len(KINDS) == 17 and all(KINDS.values())
+    assert len(KINDS) == 18 and all(KINDS.values())
     assert all(f"| `{kind}` |" in docs for kind in KINDS)
 
 
@@ -72,27 +81,35 @@ def test_zero_support(rng: np.random.Generator) -> None:
 def test_majority_collapse(rng: np.random.Generator) -> None:
     y = rng.integers(0, 4, 400)
     pred = np.where(rng.random(400) < 0.95, 0, y)
-    [f] = majority_collapse(evaluate(y, onehot_probs(pred, 4), ci=False), "test")
-    assert f.evidence["predicted_share"] >= 0.9 and f.classes == ("0",)
+    [f] = judged(majority_collapse(evaluate(y, onehot_probs(pred, 4), ci=False), "test"))
+    assert f.evidence["predicted_share"] >= 0.9 and f.classes == ("0",) and f.p_value is None  # a fact
     good = np.where(rng.random(400) < 0.8, y, (y + 1) % 4)
-    assert majority_collapse(evaluate(y, onehot_probs(good, 4), ci=False), "test") == []
+    [test] = majority_collapse(evaluate(y, onehot_probs(good, 4), ci=False), "test")  # tested, far from firing
+    assert test.p_value == pytest.approx(1.0) and judged([test]) == []
 
 
 def test_accuracy_within_noise_of_the_majority_rate(rng: np.random.Generator) -> None:
     y = np.where(rng.random(500) < 0.7, 0, 1)  # majority rate 0.7
     pred = np.where(rng.random(500) < 0.7, y, 1 - y)  # accuracy ~0.7, predictions not collapsed
-    [f] = majority_collapse(evaluate(y, onehot_probs(pred, 2), ci=False), "test")
-    assert "within noise" in f.title and f.evidence["p_value_accuracy_above_majority"] >= 0.05
+    [f] = judged(majority_collapse(evaluate(y, onehot_probs(pred, 2), ci=False), "test"))
+    # H0: accuracy >= majority + 0.2 x (1 - majority), one-sided binomial, written out with scipy
+    correct, majority = round(f.evidence["accuracy"] * 500), f.evidence["majority_rate"]
+    assert f.evidence["null_accuracy"] == pytest.approx(majority + 0.2 * (1 - majority))
+    assert f.p_value == pytest.approx(binom.cdf(correct, 500, majority + 0.2 * (1 - majority)))
+    assert "barely beats" in f.title and f.evidence["budget"]["threshold"] == 0.05
 
 
 def test_minority_collapse(rng: np.random.Generator) -> None:
     y = rng.integers(0, 3, 600)
     pred = y.copy()
     minority = np.flatnonzero(y == 2)
-    pred[minority[: int(len(minority) * 0.85)]] = 0  # class 2 mostly missed
-    [f] = minority_collapse(evaluate(y, onehot_probs(pred, 3), ci=True, n_boot=200), "test")
+    pred[minority[: int(len(minority) * 0.95)]] = 0  # class 2 almost always missed
+    candidates = minority_collapse(evaluate(y, onehot_probs(pred, 3), ci=True, n_boot=200), "test")
+    assert len(candidates) == 3  # one test per class with examples
+    [f] = judged(candidates)
     assert f.classes == ("2",) and f.evidence["support"] == len(minority) and f.evidence["f1_ci95"] is not None
-    assert minority_collapse(evaluate(y, onehot_probs(y, 3), ci=False), "test") == []
+    assert f.evidence["budget"]["tests_of_rule"] == 3 and f.p_value < 0.05 / 3
+    assert judged(minority_collapse(evaluate(y, onehot_probs(y, 3), ci=True, n_boot=200), "test")) == []
 
 
 def test_confusable_pair(rng: np.random.Generator) -> None:
@@ -100,18 +117,21 @@ def test_confusable_pair(rng: np.random.Generator) -> None:
     pred = y.copy()
     pair = np.isin(y, [1, 2])
     pred[pair] = rng.integers(1, 3, pair.sum())  # 1 vs 2 decided by a coin
-    [f] = confusable_pairs(evaluate(y, onehot_probs(pred, 3), ci=False), "test")
-    assert f.classes == ("1", "2") and f.evidence["p_value"] >= 0.05
+    [f] = judged(confusable_pairs(evaluate(y, onehot_probs(pred, 3), ci=False), "test"))
+    assert f.classes == ("1", "2") and abs(f.evidence["kappa"]) < 0.1
+    n, correct = f.evidence["rows_in_pair"], round(f.evidence["pair_accuracy"] * f.evidence["rows_in_pair"])
+    chance = f.evidence["chance_accuracy"]
+    assert f.p_value == pytest.approx(binom.cdf(correct, n, chance + 0.2 * (1 - chance)))
     good = np.where(rng.random(900) < 0.85, y, (y + 1) % 3)
-    assert confusable_pairs(evaluate(y, onehot_probs(good, 3), ci=False), "test") == []
+    assert judged(confusable_pairs(evaluate(y, onehot_probs(good, 3), ci=False), "test")) == []
 
 
 def test_near_perfect_accuracy(rng: np.random.Generator) -> None:
     y = rng.integers(0, 4, 300)
-    [f] = near_perfect(evaluate(y, onehot_probs(y, 4), ci=False), "test")
-    assert f.kind == "leakage"
+    [f] = judged(near_perfect(evaluate(y, onehot_probs(y, 4), ci=False), "test"))
+    assert f.kind == "leakage" and f.p_value == pytest.approx(0.98**300)  # P(300 of 300 | accuracy 0.98)
     pred = np.where(rng.random(300) < 0.9, y, (y + 1) % 4)
-    assert near_perfect(evaluate(y, onehot_probs(pred, 4), ci=False), "test") == []
+    assert judged(near_perfect(evaluate(y, onehot_probs(pred, 4), ci=False), "test")) == []
 
 
 def test_calibration_null_matches_relabelling_the_same_predictions() -> None:
@@ -131,11 +151,13 @@ def test_calibration_null_matches_relabelling_the_same_predictions() -> None:
 
 def test_miscalibrated_fires_on_overconfidence_and_spares_calibrated_models() -> None:
     rng = np.random.default_rng(11)
-    false_alarms = sum(bool(miscalibrated(evaluate(*calibrated(rng, 500, 4), ci=False), "test")) for _ in range(100))
-    assert false_alarms <= 10  # the null's 95th percentile: about 5 in 100
+    false_alarms = sum(bool(judged(miscalibrated(evaluate(*calibrated(rng, 500, 4), ci=False), "test")))
+                       for _ in range(100))
+    assert false_alarms <= 10  # a test at 5 %: about 5 in 100
     y, p = calibrated(rng, 2000, 4)
     sharp = p**3 / (p**3).sum(1, keepdims=True)  # same ranking, overconfident
-    [f] = miscalibrated(evaluate(y, sharp, ci=False), "test", calibration={"temperature": 2.9, "ece_after": 0.01})
+    [f] = judged(miscalibrated(evaluate(y, sharp, ci=False), "test",
+                               calibration={"temperature": 2.9, "ece_after": 0.01}))
     assert "overconfident" in f.title and f.evidence["ece"] > f.evidence["null_p95_ece"]
     assert "T = 2.900" in f.advice
 
@@ -203,9 +225,9 @@ def test_ceiling_effect() -> None:
 
 
 def test_outlier_run() -> None:
-    [f] = outliers(views({"val/loss": [0.50, 0.52, 0.49, 20.0, 0.51]}))
+    [f] = merge_outliers(judged(outliers(views({"val/loss": [0.50, 0.52, 0.49, 20.0, 0.51]}))))
     assert f.runs == ("r3",) and f.evidence["deviations"][0]["factor"] > 10
-    assert outliers(views({"val/loss": [0.50, 0.52, 0.49, 0.9, 0.51]})) == []
+    assert judged(outliers(views({"val/loss": [0.50, 0.52, 0.49, 0.9, 0.51]}))) == []
 
 
 def test_val_test_disagreement() -> None:

@@ -143,3 +143,34 @@ def test_absolute_url_makes_a_sqlite_path_absolute(tmp_path: Path, monkeypatch: 
     assert absolute_url("sqlite:///runs/x.db") == f"sqlite:///{tmp_path / 'runs' / 'x.db'}"
     assert absolute_url(f"sqlite:///{tmp_path}/x.db") == f"sqlite:///{tmp_path}/x.db"
     assert absolute_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_a_version_1_store_gains_the_settings_and_the_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store written before evaluations were kept (schema 1: no eval_settings column, no records table) is
+    upgraded when opened, and its runs are evaluated (and their evaluations kept) as documents ask for them."""
+    import sqlite3
+
+    import numpy as np
+
+    from runcard import start_run
+    from runcard.report.card import build_card
+    from runcard.store import SqlStore
+
+    monkeypatch.setenv("RUNCARD_ARTIFACTS", str(tmp_path / "artifacts"))
+    monkeypatch.setenv("RUNCARD_JOURNAL", str(tmp_path / "journal"))
+    db = tmp_path / "old.db"
+    with start_run("old", config={"calibration": {"bins": 10}}, store=f"sqlite:///{db}") as run:
+        run.log_predictions("test", np.array([0, 1] * 50), np.array([[0.7, 0.3], [0.4, 0.6]] * 50))
+    with sqlite3.connect(db) as conn:  # back to what version 1 wrote
+        conn.execute("DROP TABLE runcard_records")
+        conn.execute("ALTER TABLE runcard_runs DROP COLUMN eval_settings")
+        conn.execute("UPDATE runcard_schema SET version = 1")
+    store = SqlStore(f"sqlite:///{db}", tmp_path / "artifacts", tmp_path / "journal")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT version FROM runcard_schema").fetchone() == (2,)
+    old = store.get_run(run.id)
+    assert old.eval_settings is None and old.evaluated == {} and old.settings.bins == 10  # from calibration.bins
+    doc = build_card(store, old)
+    assert doc["evaluation"]["test"]["settings"]["bins"] == 10
+    again = store.get_run(run.id)
+    assert again.eval_settings["bins"] == 10 and again.evaluated["test/accuracy"] == 1.0  # kept, and listed

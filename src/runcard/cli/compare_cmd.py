@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from runcard.cli.options import (
+    Alpha,
     AsJson,
     BinsOverride,
     NBootOverride,
@@ -62,6 +63,11 @@ def compare_command(
     n_boot: NBootOverride = None,
     seed: SeedOverride = None,
     renormalize: Renormalize = False,
+    alpha: Alpha = 0.05,
+    effect: Annotated[float | None, typer.Option("--effect", min=0.0, help="The difference you want to be able to "
+                                                 "see (e.g. 0.01 of accuracy): an `underpowered` finding when the "
+                                                 "paired test's minimum detectable difference is larger.",
+                                                 show_default=False)] = None,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
@@ -77,7 +83,8 @@ def compare_command(
             raise InputError("--splits is for runs; two prediction files are one split each (compare the files of "
                              "the split you mean).")
         settings = EvalSettings().replace(bins=bins, n_boot=n_boot, seed=seed)
-        doc = build_file_comparison(items[0], items[1], settings, targets=goals, renormalize=renormalize)
+        doc = build_file_comparison(items[0], items[1], settings, targets=goals, renormalize=renormalize,
+                                    alpha=alpha, effect=effect)
         if out is None and not as_json and not html:
             print_group(comparison_document_report(doc))
             return
@@ -95,5 +102,6 @@ def compare_command(
     runs = [get_run(i, opened) for i in items]
     if len({r.id for r in runs}) != len(runs):
         raise InputError("the same run is named twice; compare different runs.")
-    doc = build_comparison(opened, runs, targets=goals, n_boot=n_boot, seed=seed, splits=_splits(splits))
+    doc = build_comparison(opened, runs, targets=goals, n_boot=n_boot, seed=seed, splits=_splits(splits), alpha=alpha,
+                           effect=effect)
     emit(doc, comparison_html(doc) if html else comparison_markdown(doc), out, as_json)

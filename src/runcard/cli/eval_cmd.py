@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from runcard.cli.options import AsJson, Bins, Renormalize, Seed, print_json
+from runcard.cli.options import Alpha, AsJson, Bins, Renormalize, Seed, print_json
 from runcard.cli.render import evaluation_report, findings_text, print_group
 from runcard.data.predictions import load_predictions
 from runcard.errors import InputError
@@ -34,6 +34,7 @@ def eval_command(
                                                "[default: 1000].", show_default=False)] = None,
     seed: Seed = 0,
     renormalize: Renormalize = False,
+    alpha: Alpha = 0.05,
     as_json: AsJson = False,
 ) -> None:
     """Evaluate a prediction file: exact metrics, per-class scores, calibration errors, 95 % CIs, findings.
@@ -53,7 +54,7 @@ def eval_command(
             )
     evals = {split: evaluate_table(t, bins=bins, ci=ci, n_boot=n_boot, seed=seed) for split, t in tables.items()}
     findings = [f.to_dict() for f in run_findings(RunView(id="", name=str(file), status="file", evaluations=evals,
-                                                          tables=tables))]
+                                                          tables=tables), alpha=alpha)]
     if as_json:
         payload = evals["test"].to_dict()
         if "val" in evals:

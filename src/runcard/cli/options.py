@@ -35,3 +35,6 @@ StoreUrl = Annotated[
     typer.Option("--store", envvar="RUNCARD_STORE", show_envvar=True,
                  help="Store URL (default sqlite:///.runcard/runcard.db)."),
 ]
+
+Alpha = Annotated[float, typer.Option("--alpha", min=1e-6, max=0.5, help="The document's family-wise false-alarm "
+                                      "level: every finding that tests a null shares it (docs/findings.md).")]

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from runcard.cli.options import (
+    Alpha,
     AsJson,
     BinsOverride,
     NBootOverride,
@@ -78,6 +79,7 @@ def card_command(
     bins: BinsOverride = None,
     n_boot: NBootOverride = None,
     seed: SeedOverride = None,
+    alpha: Alpha = 0.05,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
@@ -91,7 +93,7 @@ def card_command(
     opened = open_store(store)
     found = get_run(run, opened)
     settings = found.settings.replace(bins=bins, n_boot=n_boot, seed=seed)
-    doc = build_card(opened, found, targets=goals, settings=settings)
+    doc = build_card(opened, found, targets=goals, settings=settings, alpha=alpha)
     emit(doc, card_html(doc) if html else card_markdown(doc), out, as_json)
 
 
@@ -107,6 +109,7 @@ def summary_command(
     criterion: Annotated[str | None, typer.Option("--criterion", help="VAL_KEY:TEST_KEY to judge selection on "
                                                   "validation (default: matching val/ and test/ metrics).")] = None,
     targets: Targets = None,
+    alpha: Alpha = 0.05,
     html: Html = False,
     out: Out = None,
     store: StoreUrl = None,
@@ -136,5 +139,5 @@ def summary_command(
         parts = ([f"sweep {sweep}"] if sweep else []) + ([f"project {project}"] if project else [])
         source = ", ".join(parts) or "all runs"
     doc = build_summary(views, source=source, sort=sort, group_by=group_by, criterion=pair,
-                        targets=load_targets(targets) if targets else None)
+                        targets=load_targets(targets) if targets else None, alpha=alpha)
     emit(doc, summary_html(doc) if html else summary_markdown(doc), out, as_json)

@@ -11,10 +11,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from runcard.findings.budget import ALPHA, Budget, apply_budget
 from runcard.findings.comparison import (
     all_zero_across,
     ceiling_effect,
     constant_metric,
+    merge_outliers,
     not_significant,
     outliers,
     target_gap,
@@ -30,21 +32,33 @@ from runcard.findings.training import (
     overfitting,
     weak_regularizer,
 )
-from runcard.findings.view import RunView
+from runcard.findings.view import RunView, headline_keys
 from runcard.metrics.directions import direction
 
 _VAL = re.compile(r"^(val|valid|validation|eval|dev)([/_])(.+)$")
 
 
 def run_findings(view: RunView, *, calibration: Mapping[str, dict[str, Any]] | None = None,
-                 targets: Mapping[str, Mapping[str, float]] | None = None) -> list[Finding]:
-    """Every rule that looks at one run. ``calibration``: split -> fitted temperature scaling result."""
+                 targets: Mapping[str, Mapping[str, float]] | None = None, alpha: float = ALPHA) -> list[Finding]:
+    """Every rule that looks at one run, its tests judged by the document's budget (`judge_run`)."""
+    return judge_run(view, calibration=calibration, targets=targets, alpha=alpha)[0]
+
+
+def judge_run(view: RunView, *, calibration: Mapping[str, dict[str, Any]] | None = None,
+              targets: Mapping[str, Mapping[str, float]] | None = None, alpha: float = ALPHA
+              ) -> tuple[list[Finding], Budget]:
+    """Every rule that looks at one run, and what the false-alarm budget did. ``calibration``: split -> the
+    temperature scaling fitted on validation and its ECE there. Calibration is tested once per task, on its
+    headline split (test, else the last held-out one); the other rules on every held-out split."""
     found: list[Finding] = []
+    headline = set(headline_keys(list(view.evaluations)))
     for split, ev in view.evaluations.items():
         if split.split("/", 1)[0] == "train":  # training-set fit is not generalisation: only data problems are reported
-            found += zero_support(ev, split, view.id) + majority_collapse(ev, split, view.id)
+            found += zero_support(ev, split, view.id) + [
+                f for f in majority_collapse(ev, split, view.id) if f.p_value is None]
         else:
-            found += evaluation_findings(ev, split, view.id, (calibration or {}).get(split))
+            found += evaluation_findings(ev, split, view.id, (calibration or {}).get(split),
+                                         test_calibration=split in headline)
     found += leakage_in_predictions(view.tables, view.evaluations, view.id)
     found += overfitting(view.series, view.id)
     found += weak_regularizer(view.series, view.id)
@@ -55,7 +69,8 @@ def run_findings(view: RunView, *, calibration: Mapping[str, dict[str, Any]] | N
     for key, tiers in (targets or {}).items():
         if key in metrics:
             found += target_gap(key, metrics[key], _tiers(tiers), view.id, _higher(tiers))
-    return sort_findings(found)
+    kept, budget = apply_budget(found, alpha)
+    return sort_findings(kept), budget
 
 
 def validation_pairs(keys: Sequence[str]) -> list[tuple[str, str]]:
@@ -71,15 +86,24 @@ def validation_pairs(keys: Sequence[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def group_findings(views: Sequence[RunView], *, criterion: tuple[str, str] | None = None) -> list[Finding]:
-    """Every rule that looks across runs. Outliers are found first and set apart: the other rules (a
-    constant metric, a ceiling, validation against test) judge the runs that remain, and say how many were
-    set apart. ``criterion``: an explicit (validation key, test key)."""
-    far = outliers(views)
+def group_findings(views: Sequence[RunView], *, criterion: tuple[str, str] | None = None,
+                   alpha: float = ALPHA) -> list[Finding]:
+    """Every rule that looks across runs, its tests judged by the document's budget (`judge_group`)."""
+    return judge_group(views, criterion=criterion, alpha=alpha)[0]
+
+
+def judge_group(views: Sequence[RunView], *, criterion: tuple[str, str] | None = None,
+                alpha: float = ALPHA) -> tuple[list[Finding], Budget]:
+    """Every rule that looks across runs, and what the false-alarm budget did. Outliers are found first, with
+    half the level, and set apart: the other rules (a constant metric, a ceiling, validation against test)
+    judge the runs that remain with the other half, and say how many were set apart. ``criterion``: an
+    explicit (validation key, test key)."""
+    passed, outlier_budget = apply_budget(outliers(views), alpha / 2)  # half the level decides what is set apart
+    far = merge_outliers(passed)
     apart = {r for f in far for r in f.runs}
     kept = [v for v in views if v.id not in apart]
     found: list[Finding] = [*constant_metric(kept, set_apart=sorted(apart)), *ceiling_effect(kept),
-                            *all_zero_across(views), *far]
+                            *all_zero_across(views)]
     keys = set.intersection(*(set(v.metrics()) for v in kept)) if kept else set()
     pairs = [criterion] if criterion else validation_pairs(sorted(keys))
     seen: set[str] = set()
@@ -88,7 +112,9 @@ def group_findings(views: Sequence[RunView], *, criterion: tuple[str, str] | Non
             if f.evidence["chosen_by_validation"] not in seen:
                 seen.add(f.evidence["chosen_by_validation"])
                 found.append(f)
-    return sort_findings(found)
+    rest, budget = apply_budget(found, alpha / 2)  # the other half, the rules that judge the runs kept
+    return sort_findings([*far, *rest]), Budget(alpha, {**outlier_budget.tests, **budget.tests},
+                                                outlier_budget.kept + budget.kept)
 
 
 def _tiers(spec: Mapping[str, Any]) -> dict[str, float]:
@@ -101,6 +127,6 @@ def _higher(spec: Mapping[str, Any]) -> bool | None:
 
 
 __all__ = [
-    "KINDS", "SEVERITIES", "Finding", "RunView", "group_findings", "leakage", "not_significant", "run_findings",
-    "sort_findings", "target_gap", "validation_pairs",
+    "ALPHA", "KINDS", "SEVERITIES", "Budget", "Finding", "RunView", "group_findings", "judge_group", "judge_run",
+    "leakage", "not_significant", "run_findings", "sort_findings", "target_gap", "validation_pairs",
 ]

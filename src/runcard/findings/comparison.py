@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy.stats import norm
 
 from runcard.findings.model import Finding
 from runcard.findings.view import RunView
@@ -20,8 +22,18 @@ CONSTANT_DECIMALS = 4
 CEILING = 0.98
 #: outlier_run: how far off the group median (factor) and how many robust standard deviations.
 OUTLIER_FACTOR = 10.0
-OUTLIER_Z = 3.5
 OUTLIER_MIN_RUNS = 4
+
+
+#: Config keys that name or seed a run rather than set the experiment (leaf names), and top-k accuracies.
+IDENTITY_LEAVES = ("seed", "name", "run_name")
+_TOP_K = re.compile(r"(^|/)(top\d+_accuracy|target_top\d+)$")
+
+
+def is_identity(key: str) -> bool:
+    """Whether a flattened config key only names, tags or seeds a run (``experiment.seed``, ``tags.x``)."""
+    parts = key.split(".")
+    return parts[-1] in IDENTITY_LEAVES or "tags" in parts[:-1] or parts[-1] == "tags"
 
 
 def config_differences(configs: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -55,12 +67,12 @@ def constant_metric(views: Sequence[RunView], *, set_apart: Sequence[str] = ()) 
     run must not hide that all the others never moved."""
     if len(views) < CONSTANT_MIN_RUNS:
         return []
-    differing = config_differences([v.config for v in views])
+    differing = [k for k in config_differences([v.config for v in views]) if not is_identity(k)]
     if not differing:
-        return []
+        return []  # runs of one setting (seeds, names): an equal metric is no surprise
     out = []
     for key, values in _shared_metrics(views).items():
-        if direction(key) is None or not all(math.isfinite(x) for x in values):
+        if direction(key) is None or not all(math.isfinite(x) for x in values) or _TOP_K.search(key):
             continue
         if len({round(x, CONSTANT_DECIMALS) for x in values}) == 1:
             apart = f" ({len(set_apart)} outlier run(s) set apart)" if set_apart else ""
@@ -82,8 +94,9 @@ def ceiling_effect(views: Sequence[RunView]) -> list[Finding]:
         return []
     out = []
     for key, values in _shared_metrics(views).items():
-        if direction(key) != "higher" or key.startswith("train") or not all(math.isfinite(x) for x in values):
-            continue  # a training-set fit at 1.0 is memory, not a benchmark ceiling
+        if direction(key) != "higher" or key.startswith("train") or not all(math.isfinite(x) for x in values) \
+                or _TOP_K.search(key):
+            continue  # a training-set fit at 1.0 is memory; top-k accuracies are meant to be near 1
         if all(CEILING <= x <= 1.0 for x in values):
             out.append(Finding(
                 "ceiling_effect", "warning", f"{key} is at least {min(values):.4f} for every system compared",
@@ -113,15 +126,17 @@ def all_zero_across(views: Sequence[RunView]) -> list[Finding]:
 
 
 def outliers(views: Sequence[RunView]) -> list[Finding]:
-    """Runs orders of magnitude off the group on a metric.
+    """Runs orders of magnitude off the group on a metric: one test per run and metric (with a known direction,
+    positive values, shared by all runs), to be judged by the document's budget and merged per run
+    (`merge_outliers`).
 
-    On log10 of the positive values: a run at least 10x from the group median and more than 3.5
-    robust standard deviations away (median absolute deviation x 1.4826; Iglewicz-Hoaglin). When
-    most runs are equal (MAD 0) the factor alone decides.
+    On log10 of the values: the robust z of each run (distance to the median over the median absolute
+    deviation x 1.4826; Iglewicz-Hoaglin), two-sided normal p-value (0 when most runs are equal, MAD 0); the
+    claim also needs the run to be at least 10x from the group median.
     """
     if len(views) < OUTLIER_MIN_RUNS:
         return []
-    found: dict[str, list[dict[str, Any]]] = {}
+    out = []
     for key, values in _shared_metrics(views).items():
         x = np.array(values, dtype=float)
         if direction(key) is None or not np.all(np.isfinite(x)) or not np.all(x > 0):
@@ -130,22 +145,44 @@ def outliers(views: Sequence[RunView]) -> list[Finding]:
         median = float(np.median(logs))
         mad = float(np.median(np.abs(logs - median))) * 1.4826
         for view, value, lg in zip(views, x, logs):
-            factor = 10 ** abs(lg - median)
-            z = abs(lg - median) / mad if mad > 0 else math.inf
-            if factor >= OUTLIER_FACTOR and z > OUTLIER_Z:
-                found.setdefault(view.id, []).append({"metric": key, "value": float(value),
-                                                      "group_median": float(10**median), "factor": float(factor),
-                                                      "robust_z": None if math.isinf(z) else float(z)})
-    by_id = {v.id: v for v in views}
-    return [Finding(
-        "outlier_run", "warning",
-        f"run {run_id} ({by_id[run_id].name}) is {max(h['factor'] for h in hits):.0f}x off the group on "
-        f"{', '.join(h['metric'] for h in hits[:3])}",
-        {"run": run_id, "deviations": hits, "factor_threshold": OUTLIER_FACTOR, "z_threshold": OUTLIER_Z},
-        "Set this run apart when choosing the best (it is excluded from 'best' in the summary); look for a "
-        "diverged optimisation, a unit mix-up or a different data size before keeping it.",
-        runs=(run_id,), metrics=tuple(h["metric"] for h in hits),
-    ) for run_id, hits in found.items()]
+            distance = abs(lg - median)
+            factor = 10**distance
+            z = distance / mad if mad > 0 else (math.inf if distance > 0 else 0.0)
+            p_value = 0.0 if math.isinf(z) else float(2 * norm.sf(z))
+            out.append(Finding(
+                "outlier_run", "warning", f"run {view.id} ({view.name}) is {factor:.0f}x off the group on {key}",
+                {"run": view.id, "deviations": [{"metric": key, "value": float(value), "group_median": float(10**median),
+                                                 "factor": float(factor), "robust_z": None if math.isinf(z) else z}],
+                 "factor_threshold": OUTLIER_FACTOR},
+                "Set this run apart when choosing the best (it is excluded from 'best' in the summary); look for a "
+                "diverged optimisation, a unit mix-up or a different data size before keeping it.",
+                runs=(view.id,), metrics=(key,), impact=distance, p_value=p_value, eligible=factor >= OUTLIER_FACTOR,
+            ))
+    return out
+
+
+def merge_outliers(findings: Sequence[Finding]) -> list[Finding]:
+    """One `outlier_run` finding per run out of the per-metric ones that passed the budget (others as they are)."""
+    by_run: dict[str, list[Finding]] = {}
+    rest = []
+    for f in findings:
+        if f.kind == "outlier_run":
+            by_run.setdefault(f.runs[0], []).append(f)
+        else:
+            rest.append(f)
+    merged = []
+    for run_id, hits in by_run.items():
+        deviations = [{**f.evidence["deviations"][0], "p_value": f.p_value, "budget": f.evidence.get("budget")}
+                      for f in hits]
+        name = hits[0].title.split(" is ", 1)[0]
+        merged.append(Finding(
+            "outlier_run", "warning",
+            f"{name} is {max(d['factor'] for d in deviations):.0f}x off the group on "
+            f"{', '.join(d['metric'] for d in deviations[:3])}",
+            {"run": run_id, "deviations": deviations, "factor_threshold": OUTLIER_FACTOR, "p_value": hits[0].p_value},
+            hits[0].advice, runs=(run_id,), metrics=tuple(d["metric"] for d in deviations),
+            impact=max(f.impact or 0.0 for f in hits)))
+    return rest + merged
 
 
 def rank_of(views: Sequence[RunView], key: str) -> list[str]:
@@ -156,8 +193,11 @@ def rank_of(views: Sequence[RunView], key: str) -> list[str]:
 
 
 def val_test_disagreement(views: Sequence[RunView], val_key: str, test_key: str) -> list[Finding]:
-    """The run best on the validation criterion ranks outside the best ``ceil(n/4)`` runs on test
-    (the single best for up to four runs), among at least three runs having both metrics."""
+    """The run best on the validation criterion ranks outside the best ``ceil(n/4)`` runs on test (the single
+    best for up to four runs), among at least three runs having both metrics, and its test value is worse than
+    the best one beyond noise: a test of H0 "the chosen run is as good on test as the best", z from the two
+    runs' 95 % CIs, one-sided, times the n - 1 runs the best was picked from (Bonferroni: the best of many is
+    optimistic). Without CIs (logged values) there is no noise estimate: a note, outside the budget."""
     val_rank, test_rank = rank_of(views, val_key), rank_of(views, test_key)
     shared = [r for r in val_rank if r in test_rank]
     if len(shared) < 3:
@@ -166,34 +206,50 @@ def val_test_disagreement(views: Sequence[RunView], val_key: str, test_key: str)
     test_order = [r for r in test_rank if r in shared]
     position = test_order.index(chosen)
     allowed = max(1, math.ceil(len(shared) / 4))
-    if position < allowed:
-        return []
+    by_id = {v.id: v for v in views}
+    best = test_order[0]
     metrics = {v.id: v.metrics() for v in views}
+    ci_best, ci_chosen = by_id[best].intervals().get(test_key), by_id[chosen].intervals().get(test_key)
+    p_value = None
+    if ci_best is not None and ci_chosen is not None:
+        se = math.hypot(ci_best[1] - ci_best[0], ci_chosen[1] - ci_chosen[0]) / (2 * 1.959963984540054)
+        gap = abs(metrics[best][test_key] - metrics[chosen][test_key])
+        p_value = min(1.0, (len(shared) - 1) * float(norm.sf(gap / se))) if se > 0 else (0.0 if gap > 0 else 1.0)
+    elif position < allowed or by_id[best].intervals() or by_id[chosen].intervals():
+        return []  # agreeing, or evaluated runs whose metric has no CI: another metric of theirs is judged
     return [Finding(
-        "val_test_disagreement", "warning",
-        f"the run best on {val_key} ({chosen}) ranks {position + 1} of {len(shared)} on {test_key}",
+        "val_test_disagreement", "warning" if p_value is not None else "info",
+        f"the run best on {val_key} ({chosen}) ranks {position + 1} of {len(shared)} on {test_key}"
+        + (f" (worse than the best beyond noise, p = {p_value:.3g})" if p_value is not None
+           else " (values without CIs: not judged against noise)"),
         {"validation_key": val_key, "test_key": test_key, "chosen_by_validation": chosen,
          "its_test_value": metrics[chosen][test_key], "test_rank": position + 1, "runs": len(shared),
-         "best_on_test": test_order[0], "best_test_value": metrics[test_order[0]][test_key]},
+         "best_on_test": best, "best_test_value": metrics[best][test_key]},
         "Validation and test disagree: the validation split may be too small or differently distributed. Select on "
         "validation and report that run's test score, not the best test score (which is optimistic).",
-        runs=(chosen, test_order[0]), metrics=(val_key, test_key),
+        runs=(chosen, best), metrics=(val_key, test_key),
+        impact=abs(metrics[best][test_key] - metrics[chosen][test_key]), p_value=p_value,
+        eligible=position >= allowed,
     )]
 
 
 def not_significant(metric: str, difference: float, ci95: Sequence[float], runs: Sequence[str] = (),
-                    p_value: float | None = None) -> list[Finding]:
-    """A compared difference whose 95 % interval contains zero: no evidence of a change."""
+                    p_value: float | None = None, mde: float | None = None) -> list[Finding]:
+    """A compared difference whose 95 % interval contains zero: no evidence of a change (a note: the verdict says
+    "within noise"; ``mde``, the smallest difference the test could have seen at 80 % power, tells whether
+    "within noise" means "the same" or "this test cannot tell")."""
     lo, hi = float(ci95[0]), float(ci95[1])
     if not lo <= 0.0 <= hi:
         return []
+    seen = "" if mde is None else f"; this test could only have seen differences above {mde:.4f}"
     return [Finding(
-        "not_significant", "warning",
-        f"{metric}: the difference {difference:+.4f} is within noise (95 % CI {lo:+.4f} to {hi:+.4f})",
-        {"metric": metric, "difference": difference, "ci95": [lo, hi], "p_value": p_value},
+        "not_significant", "info",
+        f"{metric}: the difference {difference:+.4f} is within noise (95 % CI {lo:+.4f} to {hi:+.4f}){seen}",
+        {"metric": metric, "difference": difference, "ci95": [lo, hi], "p_value": p_value,
+         "minimum_detectable_difference": mde},
         "Do not report this as an improvement: the data cannot tell the systems apart on this metric. Use more "
         "test data or seeds, or report the interval.",
-        runs=tuple(runs), metrics=(metric,),
+        runs=tuple(runs), metrics=(metric,), impact=abs(difference),
     )]
 
 

@@ -28,6 +28,7 @@ KINDS: dict[str, str] = {
     "miscalibrated": "calibration error beyond what sampling noise explains",
     "target_gap": "a metric below its target",
     "detached_term": "a weighted loss term with no gradient path: it shifts the loss value and changes nothing",
+    "underpowered": "a comparison whose test could not have seen the difference asked about",
 }
 
 
@@ -46,6 +47,8 @@ class Finding:
     classes: tuple[str, ...] = ()
     metrics: tuple[str, ...] = field(default=())
     impact: float | None = None  # how much it moves the result (e.g. a metric change), for ranking; None: unknown
+    p_value: float | None = None  # a test of a null (the document's false-alarm budget judges it); None: a fact
+    eligible: bool = True  # False: a test that counts in the budget but whose claim's effect is absent
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -58,7 +61,7 @@ class Finding:
             "kind": self.kind, "severity": self.severity, "title": self.title,
             "evidence": {k: _jsonable(v) for k, v in self.evidence.items()}, "advice": self.advice,
             "runs": list(self.runs), "splits": list(self.splits), "classes": list(self.classes),
-            "metrics": list(self.metrics), "impact": _jsonable(self.impact),
+            "metrics": list(self.metrics), "impact": _jsonable(self.impact), "p_value": _jsonable(self.p_value),
         }
 
 

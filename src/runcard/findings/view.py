@@ -62,3 +62,16 @@ def task_means(scores: Mapping[str, float]) -> dict[str, float]:
         if len(parts) == 3 and parts[2] in ("macro_f1", "accuracy"):
             by_split.setdefault((parts[0], parts[2]), []).append(value)
     return {f"{split}/{metric}": sum(v) / len(v) for (split, metric), v in by_split.items() if len(v) > 1}
+
+
+def headline_keys(keys: list[str]) -> list[str]:
+    """Per task, the split a reader looks for: test, else the last split that is not train, else any (keys are
+    ``<split>`` or ``<split>/<task>``)."""
+    by_task: dict[str | None, list[str]] = {}
+    for key in keys:
+        by_task.setdefault(key.split("/", 1)[1] if "/" in key else None, []).append(key)
+    out = []
+    for group in by_task.values():
+        held_out = [k for k in group if k.split("/", 1)[0] != "train"]
+        out.append(next((k for k in group if k.split("/", 1)[0] == "test"), held_out[-1] if held_out else group[0]))
+    return out

@@ -19,7 +19,7 @@ from runcard._version import __version__
 from runcard.decision import GRID, decision_rules
 from runcard.eval_settings import EvalSettings
 from runcard.evaluate import evaluate_table
-from runcard.findings import run_findings
+from runcard.findings import ALPHA, judge_run
 from runcard.findings.comparison import flatten_config
 from runcard.findings.training import loss_term_shares
 from runcard.generation.files import generation_splits
@@ -60,9 +60,9 @@ def parameter_count(run: Run) -> int | None:
 
 
 def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | None = None,
-               settings: EvalSettings | None = None) -> dict[str, Any]:
+               settings: EvalSettings | None = None, alpha: float = ALPHA) -> dict[str, Any]:
     """Everything on the card of ``run`` (a stored run). ``settings``: evaluate with these instead of the
-    run's (recomputed for this card only; the card says so)."""
+    run's (recomputed for this card only; the card says so). ``alpha``: the card's false-alarm budget."""
     loaded = load_run(store, run, settings=settings)
     if targets is None and isinstance(run.config.get("targets"), dict) and run.config["targets"]:
         targets = run.config["targets"]
@@ -73,7 +73,7 @@ def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | N
         for split in (cal or {}).get("splits", {}):
             key = split if task is None else f"{split}/{task}"
             fitted[key] = {"temperature": cal["temperature"], "ece_after": cal["splits"][split]["after"]["ece"]}  # type: ignore[index]
-    findings = run_findings(loaded.view, targets=targets, calibration=fitted or None)
+    findings, budget = judge_run(loaded.view, targets=targets, calibration=fitted or None, alpha=alpha)
     doc: dict[str, Any] = {
         "kind": "card",
         "run": {k: v for k, v in run.to_dict().items()
@@ -81,7 +81,8 @@ def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | N
         "provenance": {"run": run.id, "store": safe_url(store.url), "runcard": __version__,
                        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
         "settings": {**loaded.settings.to_dict(), "key": loaded.settings.key, "run_settings": run.settings.to_dict(),
-                     "recomputed": {k: {"run": a, "card": b} for k, (a, b) in loaded.recomputed.items()}},
+                     "recomputed": {k: {"run": a, "card": b} for k, (a, b) in loaded.recomputed.items()},
+                     "budget": budget.to_dict()},
         "findings": [f.to_dict() for f in findings],
         "data": _data(loaded),
         "config": run.config,

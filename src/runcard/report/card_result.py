@@ -8,23 +8,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from runcard.findings.view import headline_keys
 from runcard.report.numbers import metric, with_ci
 from runcard.store.model import split_of, task_of
 
 LABELS = {"macro_f1": "macro-F1", "accuracy": "accuracy", "balanced_accuracy": "balanced accuracy",
           "weighted_f1": "weighted-F1", "mcc": "MCC", "cohen_kappa": "Cohen's kappa"}
-
-
-def headline_keys(keys: list[str]) -> list[str]:
-    """Per task, the split a reader looks for: test, else the last split that is not train, else any."""
-    by_task: dict[str | None, list[str]] = {}
-    for key in keys:
-        by_task.setdefault(task_of(key), []).append(key)
-    out = []
-    for group in by_task.values():
-        held_out = [k for k in group if split_of(k) != "train"]
-        out.append(next((k for k in group if split_of(k) == "test"), held_out[-1] if held_out else group[0]))
-    return out
 
 
 def _calibration_for(doc: dict[str, Any], key: str) -> dict[str, Any] | None:

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from runcard._version import __version__
-from runcard.compare import compare_tables
+from runcard.compare import compare_tables, mcnemar_se, minimum_detectable
 from runcard.data.toml import read_toml
 from runcard.errors import InputError
 from runcard.eval_settings import EvalSettings
-from runcard.findings import group_findings, not_significant, run_findings, sort_findings
+from runcard.findings import ALPHA, judge_group, not_significant, run_findings, sort_findings
+from runcard.findings.budget import holm
 from runcard.findings.comparison import config_differences, flatten_config
 from runcard.findings.model import Finding
 from runcard.metrics.directions import direction, is_counter
@@ -35,6 +36,8 @@ from runcard.store.sql import safe_url
 
 #: Metrics of the paired tests, in the order the verdict states them after the primary one.
 PAIRED_METRICS = ("macro_f1", "accuracy")
+#: Power at which the minimum detectable difference is stated.
+POWER = 0.8
 #: Logged metrics never shown as comparison rows: training internals and bookkeeping.
 HIDDEN_PREFIXES = ("loss_terms/", "loss_grad_cosine/", "calibration/", "model/")
 
@@ -70,7 +73,7 @@ def declared_targets(runs: Sequence[Run]) -> dict[str, dict[str, Any]] | None:
 
 def build_comparison(store: Store, runs: list[Run], *, targets: dict[str, dict[str, Any]] | None = None,
                      n_boot: int | None = None, seed: int | None = None, splits: Sequence[str] | None = None,
-                     embed: EmbedChoice = "auto") -> dict[str, Any]:
+                     embed: EmbedChoice = "auto", alpha: float = ALPHA, effect: float | None = None) -> dict[str, Any]:
     """Compare stored runs; the first is the baseline. Each run is read with its own stored evaluation; the
     paired tests use ``n_boot`` and ``seed`` (default: the baseline run's settings). Without ``targets``, the
     targets the runs' recipe configs declare. ``splits``: the splits to pair (default: every held-out split).
@@ -80,7 +83,8 @@ def build_comparison(store: Store, runs: list[Run], *, targets: dict[str, dict[s
     targets = targets if targets is not None else declared_targets(runs)
     subjects = [load_run(store, r) for r in runs]
     settings = runs[0].settings.replace(n_boot=n_boot, seed=seed)
-    doc = comparison_doc(subjects, settings, targets=targets, splits=splits, source=safe_url(store.url))
+    doc = comparison_doc(subjects, settings, targets=targets, splits=splits, source=safe_url(store.url), alpha=alpha,
+                         effect=effect)
     if has_generations(runs):
         generations, found = generations_section(store, runs, n_boot=settings.n_boot, seed=settings.seed, embed=embed)
         doc["generations"] = generations
@@ -90,10 +94,11 @@ def build_comparison(store: Store, runs: list[Run], *, targets: dict[str, dict[s
 
 
 def build_file_comparison(a: str | Path, b: str | Path, settings: EvalSettings, *,
-                          targets: dict[str, dict[str, Any]] | None = None, renormalize: bool = False) -> dict[str, Any]:
+                          targets: dict[str, dict[str, Any]] | None = None, renormalize: bool = False,
+                          alpha: float = ALPHA, effect: float | None = None) -> dict[str, Any]:
     """Compare two prediction files (A the baseline), each evaluated with ``settings`` as split "test"."""
     subjects = load_files({"A": a, "B": b}, settings, renormalize=renormalize)
-    doc = comparison_doc(subjects, settings, targets=targets, splits=None, source="files")
+    doc = comparison_doc(subjects, settings, targets=targets, splits=None, source="files", alpha=alpha, effect=effect)
     [pair] = doc["paired"]
     if not pair["paired"]:
         raise InputError(pair["reason"])
@@ -111,20 +116,28 @@ def _as_findings(items: list[dict[str, Any]]) -> list[Finding]:
 
 
 def comparison_doc(subjects: list[LoadedRun], settings: EvalSettings, *, targets: dict[str, dict[str, Any]] | None,
-                   splits: Sequence[str] | None, source: str) -> dict[str, Any]:
-    """The comparison document of loaded subjects (see the module docstring)."""
+                   splits: Sequence[str] | None, source: str, alpha: float = ALPHA,
+                   effect: float | None = None) -> dict[str, Any]:
+    """The comparison document of loaded subjects (see the module docstring). ``alpha``: the family-wise level
+    of the document (its findings, and the "better"/"worse" words over every paired test it reports);
+    ``effect``: the difference the user asks about (`underpowered` when the test cannot see it)."""
     views = [s.view for s in subjects]
-    paired, findings = _paired(subjects, settings, splits)
-    findings += group_findings(views)
+    paired = _paired(subjects, settings, splits)
+    tests = significance(paired, alpha)
     metrics = [v.metrics() for v in views]
+    findings = [*_not_significant(paired), *_underpowered(paired, targets, effect, metrics[0], settings.primary)]
+    group, budget = judge_group(views, alpha=alpha)
+    findings += group
     flat = [flatten_config(dict(v.config)) for v in views]
     return {
         "kind": "comparison",
-        "runs": [_run_line(s, targets) for s in subjects],
+        "runs": [_run_line(s, targets, alpha) for s in subjects],
         "provenance": {"runs": [s.id for s in subjects], "store": source, "runcard": __version__,
                        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
         "settings": {"n_boot": settings.n_boot, "seed": settings.seed, "level": settings.level,
-                     "primary": settings.primary, "splits": sorted({p["split"] for p in paired}, key=_split_rank)},
+                     "primary": settings.primary, "splits": sorted({p["split"] for p in paired}, key=_split_rank),
+                     "alpha": alpha, "effect": effect, "power": POWER,
+                     "paired_tests": tests, "budget": budget.to_dict()},
         "verdict": _verdicts(paired, settings.primary, {s.id: f"{s.name} ({s.id})" for s in subjects}),
         "findings": [f.to_dict() for f in sort_findings(_unique(findings))],
         "paired": paired,
@@ -135,10 +148,10 @@ def comparison_doc(subjects: list[LoadedRun], settings: EvalSettings, *, targets
     }
 
 
-def _run_line(subject: LoadedRun, targets: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
+def _run_line(subject: LoadedRun, targets: dict[str, dict[str, Any]] | None, alpha: float) -> dict[str, Any]:
     """A run's identity and its own findings counted by severity (they are on its card, not here)."""
     view = subject.view
-    own = run_findings(view, targets=targets) if subject.run is not None else run_findings(view)
+    own = run_findings(view, targets=targets, alpha=alpha) if subject.run is not None else run_findings(view, alpha=alpha)
     counts = Counter(f.severity for f in own)
     return {"id": subject.id, "name": subject.name, "project": view.project, "status": view.status,
             "source": subject.source, "findings": {s: counts.get(s, 0) for s in ("error", "warning", "info")},
@@ -152,12 +165,10 @@ def _split_rank(split: str) -> tuple[int, str]:
     return (order.index(base) if base in order else len(order), split)
 
 
-def _paired(subjects: list[LoadedRun], settings: EvalSettings, splits: Sequence[str] | None
-            ) -> tuple[list[dict[str, Any]], list[Finding]]:
+def _paired(subjects: list[LoadedRun], settings: EvalSettings, splits: Sequence[str] | None) -> list[dict[str, Any]]:
     """Paired tests of every subject against the first on each split both have (held-out ones unless
-    ``splits`` names others)."""
+    ``splits`` names others), with the minimum detectable difference of each metric."""
     out: list[dict[str, Any]] = []
-    findings: list[Finding] = []
     base = subjects[0]
     for other in subjects[1:]:
         shared = [k for k in base.evaluations if k in other.evaluations]
@@ -171,19 +182,80 @@ def _paired(subjects: list[LoadedRun], settings: EvalSettings, splits: Sequence[
             entry = result.to_dict()
             scores = {"a": entry.pop("a"), "b": entry.pop("b")}  # the tables' scores; "a"/"b" name the runs
             entry["resolution"] = resolution(result.n)
-            out.append({"a": base.id, "b": other.id, "split": key, "paired": True, **entry, "scores": scores})
+            se = {"accuracy": mcnemar_se(result.only_a_correct, result.only_b_correct, result.n),
+                  "macro_f1": result.se["macro_f1"]}
             for metric in PAIRED_METRICS:
-                findings += not_significant(f"{key}/{metric}", result.difference[metric], result.ci95[metric],
-                                            runs=(base.id, other.id),
-                                            p_value=result.p_value if metric == "accuracy" else None)
-    return out, findings
+                entry["difference"][metric]["mde"] = minimum_detectable(se[metric], 0.05, POWER)
+                entry["difference"][metric]["mde_from"] = ("the McNemar table's discordant pairs" if metric == "accuracy"
+                                                           else "the paired bootstrap's standard error")
+            out.append({"a": base.id, "b": other.id, "split": key, "paired": True, **entry, "scores": scores})
+    return out
 
 
-def verdict_word(diff: float, ci: Sequence[float], n: int | None, higher: bool = True) -> str:
-    """"better", "worse" (B against A, the CI of B − A excluding 0), or "within noise"; a difference below
-    what the metric resolves is a tie."""
+def significance(paired: list[dict[str, Any]], alpha: float) -> int:
+    """Holm's procedure at ``alpha`` over every paired test the document reports (each split's accuracy and
+    macro-F1, and each class's F1, of every B): each gets ``significant`` and its ``holm_threshold``. The
+    verdict's "better" and "worse" need ``significant``; the CIs stay as computed. Returns the test count."""
+    cells = []
+    for p in paired:
+        if p["paired"]:
+            cells += [p["difference"][m] for m in PAIRED_METRICS] + list(p["per_class_f1"].values())
+    rejected, thresholds = holm([c["p_value"] for c in cells], alpha)
+    for cell, ok, threshold in zip(cells, rejected, thresholds):
+        cell["significant"], cell["holm_threshold"] = bool(ok), float(threshold)
+    return len(cells)
+
+
+def _not_significant(paired: list[dict[str, Any]]) -> list[Finding]:
+    out: list[Finding] = []
+    for p in paired:
+        if p["paired"]:
+            for metric in PAIRED_METRICS:
+                d = p["difference"][metric]
+                out += not_significant(f"{p['split']}/{metric}", d["b_minus_a"], d["ci95"], runs=(p["a"], p["b"]),
+                                       p_value=d["p_value"], mde=d["mde"])
+    return out
+
+
+def _underpowered(paired: list[dict[str, Any]], targets: dict[str, dict[str, Any]] | None, effect: float | None,
+                  baseline: dict[str, float], primary: str) -> list[Finding]:
+    """Where the difference asked about (``effect``, or the gap from the baseline to a target tier) is smaller
+    than what the paired test could see at 80 % power."""
+    out: list[Finding] = []
+    for p in paired:
+        if not p["paired"]:
+            continue
+        for metric in PAIRED_METRICS:
+            key, d = f"{p['split']}/{metric}", p["difference"][metric]
+            asked: list[tuple[str, float]] = [("the effect asked about (--effect)", effect)] if effect else []
+            for tier, goal in ((targets or {}).get(key) or {}).items():
+                if tier != "direction" and key in baseline and goal > baseline[key]:
+                    asked.append((f"the gap from A to its {tier} {goal:.4f}", goal - baseline[key]))
+            for what, size in asked:
+                if d["mde"] > size:
+                    out.append(Finding(
+                        "underpowered", "warning",
+                        f"{key}: this test could only have seen differences above {d['mde']:.4f} (80 % power), more "
+                        f"than {what} ({size:.4f})",
+                        {"metric": key, "minimum_detectable_difference": d["mde"], "asked": size, "what": what,
+                         "power": POWER, "alpha": 0.05, "n": p["n"], "computed_from": d["mde_from"]},
+                        "A difference of this size would go unseen: evaluate on more examples (the detectable "
+                        "difference shrinks with the square root of the rows), or on several seeds, before "
+                        "concluding that the systems are the same.",
+                        runs=(p["a"], p["b"]), splits=(p["split"],), metrics=(key,), impact=d["mde"] - size))
+                    break
+    return out
+
+
+def verdict_word(diff: float, ci: Sequence[float], n: int | None, higher: bool = True,
+                 significant: bool | None = None) -> str:
+    """"better", "worse" (B against A: the CI of B − A excludes 0 and, when ``significant`` is given, the
+    difference survives the document's correction for its many tests), or "within noise"; a difference
+    below what the metric resolves is a tie."""
     if is_tie(diff, 0.0, n) and ci[0] <= 0 <= ci[1]:
         return "tie"
+    if significant is False:
+        return "within noise"
     if ci[0] > 0:
         return "better" if higher else "worse"
     if ci[1] < 0:
@@ -216,11 +288,16 @@ def _verdicts(paired: list[dict[str, Any]], primary: str, names: dict[str, str])
         metrics = [primary] + [m for m in PAIRED_METRICS if m != primary] if primary in PAIRED_METRICS else list(PAIRED_METRICS)
         for metric in metrics:
             d = p["difference"][metric]
-            word = verdict_word(d["b_minus_a"], d["ci95"], p["n"])
+            word = verdict_word(d["b_minus_a"], d["ci95"], p["n"], significant=d.get("significant"))
             how = ("the same prediction on every row" if identical and word == "tie"
                    else f"paired 95 % CI, {p['n']:,} rows")
+            if word == "within noise":
+                corrected = (" (the CI excludes 0, but not after Holm's correction for the document's tests)"
+                             if not d["ci95"][0] <= 0 <= d["ci95"][1] else "")
+                how += f"{corrected}; this test could only have seen differences above {d['mde']:.4f} at 80 % power"
             out.append({"a": p["a"], "b": p["b"], "split": p["split"], "metric": metric, "verdict": word,
-                        "difference": d["b_minus_a"], "ci95": d["ci95"], "n": p["n"],
+                        "difference": d["b_minus_a"], "ci95": d["ci95"], "n": p["n"], "mde": d["mde"],
+                        "significant": d.get("significant"),
                         "sentence": verdict_sentence(names[p["a"]], names[p["b"]],
                                                      f"{p['split']} {LABELS.get(metric, metric)}", word, d["b_minus_a"],
                                                      d["ci95"], how)})

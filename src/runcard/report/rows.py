@@ -40,6 +40,11 @@ def settings_line(settings: dict[str, Any]) -> str:
     line = (f"Evaluation settings: {settings['bins']} calibration bins, {settings['n_boot']} bootstrap resamples "
             f"(seed {settings['seed']}), {settings['level']:.0%} percentile intervals, top-k for k in "
             f"{', '.join(map(str, settings['top_k'])) or 'none'}, primary metric {settings['primary']}")
+    budget = settings.get("budget")
+    if budget:
+        tested = ", ".join(f"{k} {v}" for k, v in budget["tests"].items()) or "none"
+        line += (f"; findings that test a null share a false-alarm level of {budget['alpha']:g} (split equally among "
+                 f"the rules that tested, Holm within each; tests run: {tested})")
     if settings.get("recomputed"):
         line += " (recomputed for this document: " + ", ".join(
             f"{k} {v['card']} instead of the run's {v['run']}" for k, v in settings["recomputed"].items()) + ")"

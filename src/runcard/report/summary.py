@@ -16,7 +16,7 @@ from typing import Any
 
 from runcard._version import __version__
 from runcard.errors import InputError
-from runcard.findings import RunView, group_findings, run_findings, validation_pairs
+from runcard.findings import ALPHA, RunView, judge_group, run_findings, validation_pairs
 from runcard.findings.comparison import config_differences, flatten_config, rank_of
 from runcard.metrics.directions import direction, is_counter
 from runcard.report.numbers import is_tie, metric
@@ -103,8 +103,8 @@ def selection_key(sort: str, keys: set[str], criterion: tuple[str, str] | None) 
 
 
 def build_summary(views: Sequence[RunView], *, source: str, sort: str | None = None, group_by: str | None = None,
-                  criterion: tuple[str, str] | None = None, targets: dict[str, dict[str, Any]] | None = None
-                  ) -> dict[str, Any]:
+                  criterion: tuple[str, str] | None = None, targets: dict[str, dict[str, Any]] | None = None,
+                  alpha: float = ALPHA) -> dict[str, Any]:
     """Leaderboard, groups, takeaways and findings of ``views``; each row counts its run's own findings."""
     if not views:
         raise InputError(f"{source}: no runs to summarise.")
@@ -112,7 +112,7 @@ def build_summary(views: Sequence[RunView], *, source: str, sort: str | None = N
     if not any(sort in v.metrics() for v in views):
         known = sorted({k for v in views for k in v.metrics()})[:20]
         raise InputError(f"--sort {sort!r}: no run has this metric; metrics found: {known}.")
-    findings = group_findings(views, criterion=criterion)
+    findings, budget = judge_group(views, criterion=criterion, alpha=alpha)
     set_apart = {r for f in findings if f.kind == "outlier_run" for r in f.runs}
     columns = default_columns(views, sort)
     ranked = [r for r in rank_of(views, sort) if r not in set_apart]
@@ -120,7 +120,7 @@ def build_summary(views: Sequence[RunView], *, source: str, sort: str | None = N
 
     settings = setting_labels(views) if group_by == "config" else {}
 
-    own = {v.id: Counter(f.severity for f in run_findings(v, targets=targets)) for v in views}
+    own = {v.id: Counter(f.severity for f in run_findings(v, targets=targets, alpha=alpha)) for v in views}
 
     def row(view: RunView, rank: int | None) -> dict[str, Any]:
         m = view.metrics()
@@ -140,6 +140,7 @@ def build_summary(views: Sequence[RunView], *, source: str, sort: str | None = N
                        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
         "sort": sort, "direction": direction(sort) or "higher", "columns": columns, "group_by": group_by,
         "findings": [f.to_dict() for f in findings],
+        "budget": budget.to_dict(),
         "leaderboard": leaderboard,
         "set_apart": [{**row(by_id[r], None), "reason": "outlier_run"} for r in sorted(set_apart)],
         "missing_sort_metric": missing,
