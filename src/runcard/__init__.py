@@ -18,7 +18,23 @@ from runcard.store import Run, open_store
 from runcard.table import PredictionTable, table_from_arrays
 from runcard.tracking import ActiveRun, start_run
 
+#: Built on the store and the reports: imported when first used, so `import runcard` stays light.
+_DOCUMENTS = ("card", "compare_runs", "summary", "Document")
+
+
+def __getattr__(name: str) -> object:
+    if name in _DOCUMENTS:
+        from runcard import documents
+
+        return getattr(documents, name)
+    raise AttributeError(f"module 'runcard' has no attribute {name!r}")
+
+
 __all__ = [
+    "Document",
+    "card",
+    "compare_runs",
+    "summary",
     "ActiveRun",
     "CalibrationResult",
     "Comparison",

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from runcard.display import table, with_ci
 from runcard.errors import InputError
 from runcard.metrics.classification import confusion_matrix, per_class_scores, summary_scores
 from runcard.stats import LEVEL, mcnemar_exact, percentile_interval, resample_cells
@@ -46,6 +47,17 @@ class Comparison:
     se: dict[str, float] = field(default_factory=dict)  # bootstrap standard error of B - A (metrics and classes)
     p_values: dict[str, float] = field(default_factory=dict)  # two-sided, from the bootstrap SE (normal)
 
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{k} B−A={with_ci(self.difference[k], self.ci95[k], signed=True)}" for k in COMPARED)
+        return f"Comparison(n={self.n:,}, paired by {self.paired_by}, {parts}, McNemar p={self.p_value:.3g})"
+
+    def _repr_html_(self) -> str:
+        return table(["metric", "A", "B", "B − A", "95 % CI", "p"],
+                     [[k, self.scores[k][0], self.scores[k][1], f"{self.difference[k]:+.4f}",
+                       f"[{self.ci95[k][0]:+.4f}, {self.ci95[k][1]:+.4f}]", self.p_values.get(k)] for k in COMPARED],
+                     caption=f"B − A on {self.n:,} paired rows (paired by {self.paired_by}); McNemar exact p = "
+                     f"{self.p_value:.3g} ({self.only_a_correct:,} rows only A right, {self.only_b_correct:,} only B)")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready comparison (docs/evaluation.md, "compare")."""

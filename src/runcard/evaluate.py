@@ -16,6 +16,7 @@ import numpy as np
 
 from runcard._version import __version__
 from runcard.checks import as_matrix, check_probabilities, encode_labels
+from runcard.display import table, with_ci
 from runcard.errors import InputError
 from runcard.eval_settings import EvalSettings
 from runcard.metrics.calibration_error import Bins, check_bins, equal_mass_bins, equal_width_bins
@@ -103,6 +104,24 @@ class Evaluation:
             {"a": _plain(self.classes[a]), "b": _plain(self.classes[b]), "a_as_b": ab, "b_as_a": ba, "total": ab + ba}
             for a, b, ab, ba in most_confused_pairs(self.confusion, top)
         ]
+
+    def __repr__(self) -> str:
+        ci = self.ci95 or {}
+        return (f"Evaluation(n={self.n:,}, classes={len(self.classes)}, accuracy={with_ci(self.accuracy, ci.get('accuracy'))}, "
+                f"macro_f1={with_ci(self.macro_f1, ci.get('macro_f1'))}, ece={self.ece:.4f}, nll={self.nll:.4f})")
+
+    def _repr_html_(self) -> str:
+        ci = self.ci95 or {}
+        head = table(["metric", "value", "95 % CI"],
+                     [[k, self.scores[k] if k in self.scores else getattr(self, k), with_ci(None, None)
+                       if k not in ci else f"[{ci[k][0]:.4f}, {ci[k][1]:.4f}]"]
+                      for k in ("accuracy", "macro_f1", "balanced_accuracy", "mcc", "nll", "brier", "ece")],
+                     caption=f"Evaluation of {self.n:,} rows, {len(self.classes)} classes ({self.settings['signature']})")
+        per = table(["class", "precision", "recall", "F1", "support"],
+                    [[str(c), float(self.per_class["precision"][i]), float(self.per_class["recall"][i]),
+                      float(self.per_class["f1"][i]), int(self.per_class["support"][i])]
+                     for i, c in enumerate(self.classes)], caption="Per class")
+        return head + per
 
     def named_scores(self, prefix: str = "") -> dict[str, float]:
         """The scores documents rank and compare, as ``{prefix + name: value}``: the headline scores, the

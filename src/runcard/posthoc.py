@@ -19,6 +19,7 @@ from runcard.calibration import (
     fit_vector_scaling,
     softmax,
 )
+from runcard.display import table as html_table
 from runcard.errors import InputError
 from runcard.evaluate import evaluate_table
 from runcard.table import PredictionTable, reorder_classes
@@ -44,6 +45,17 @@ class CalibrationResult:
     def argmax_invariant(self) -> bool:
         """True when no row's predicted class changed, in any split."""
         return not any(self.argmax_changed.values())
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v:.4f}" for k, v in self.scaler.params().items() if isinstance(v, float))
+        changes = ", ".join(f"{s} ECE {self.before[s]['ece']:.4f}→{self.after[s]['ece']:.4f}" for s in self.before)
+        return f"CalibrationResult({self.method}{', ' + params if params else ''}; {changes})"
+
+    def _repr_html_(self) -> str:
+        rows = [[s, k, self.before[s][k], self.after[s][k], f"{self.after[s][k] - self.before[s][k]:+.4f}"]
+                for s in self.before for k in SCORES]
+        return html_table(["split", "metric", "before", "after", "change"], rows,
+                     caption=f"{repr(self)}; argmax unchanged: {self.argmax_invariant}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (docs/evaluation.md, "calibrate")."""

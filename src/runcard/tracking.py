@@ -286,22 +286,25 @@ class ActiveRun:
             self.flush()
             self.store.add_stage(self.id, name, time.perf_counter() - t0, started)
 
-    def log_checkpoint(self, path: str | Path, name: str | None = None) -> str:
-        """Copy a checkpoint file (or directory) into the artifact store; return its sha256."""
-        return self._log_path(path, name, "checkpoint").sha256
+    def log_checkpoint(self, path: str | Path, name: str | None = None, *, step: int | None = None) -> str:
+        """Copy a checkpoint file (or directory) into the artifact store; return its sha256. ``step``: the step
+        (or epoch) of the logged series whose weights these are; the card marks it on the training curves."""
+        if step is not None and (isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0):
+            raise InputError(f"log_checkpoint(step={step!r}): expected a whole number >= 0 (the step of the weights).")
+        return self._log_path(path, name, "checkpoint", {} if step is None else {"step": int(step)}).sha256
 
     def log_artifact(self, path: str | Path, name: str | None = None) -> str:
         """Copy any file (or directory) into the artifact store; return its sha256."""
         return self._log_path(path, name, "file").sha256
 
-    def _log_path(self, path: str | Path, name: str | None, kind: str) -> Artifact:
+    def _log_path(self, path: str | Path, name: str | None, kind: str, extra: dict[str, Any] | None = None) -> Artifact:
         self._check_open()
         path = Path(path)
         if not path.exists():
             raise InputError(f"log_{kind if kind == 'checkpoint' else 'artifact'}: {path} does not exist "
                              f"(working directory {Path.cwd()}); nothing was recorded.")
         stored = self.store.artifacts.put_dir(path, name) if path.is_dir() else self.store.artifacts.put_file(path, name)
-        meta: dict[str, Any] = {"source_path": str(path.resolve())}
+        meta: dict[str, Any] = {"source_path": str(path.resolve()), **(extra or {})}
         if stored.manifest is not None:
             meta["manifest"] = [list(entry) for entry in stored.manifest]
         artifact = Artifact(name or path.name, kind, stored.sha256, stored.size, stored.path, time.time(), meta)

@@ -74,6 +74,36 @@ def measure(browser: str, path: Path, selectors: tuple[str, ...], width: int = 1
     return dict(json.loads(found.group(1).replace("&quot;", '"')))
 
 
+def evaluate_js(browser: str, path: Path, expression: str, width: int = 1280, height: int = 800) -> object:
+    """The JSON value of a JavaScript ``expression`` evaluated after the page's own scripts ran (on a copy of the
+    page with the expression's script appended at the end of the body)."""
+    script = ("<script>(function(){var out;try{out=(function(){return %s;})();}catch(e){out={error:String(e)};}"
+              "document.body.setAttribute('data-result',JSON.stringify(out));})()</script>") % expression
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_text(path.read_text(encoding="utf-8").replace("</body>", script + "</body>"), encoding="utf-8")
+        dom = _run(browser, [f"--window-size={width},{height}", "--dump-dom", copy.as_uri()]).stdout
+    found = re.search(r'data-result="([^"]*)"', dom)
+    if found is None:
+        raise AssertionError(f"the script did not run on {path}")
+    import html
+
+    return json.loads(html.unescape(found.group(1)))
+
+
+#: For every <svg>, the texts whose box (getBBox, in the svg's own coordinates) leaves the svg's width and height.
+SVG_OVERFLOWS = """Array.from(document.querySelectorAll('svg')).flatMap(function(svg){
+  var w=svg.width.baseVal.value,h=svg.height.baseVal.value;
+  return Array.from(svg.querySelectorAll('text')).map(function(t){
+    var m=t.getCTM(),s=svg.getCTM(),b=t.getBBox(),pts=[[b.x,b.y],[b.x+b.width,b.y],[b.x,b.y+b.height],[b.x+b.width,b.y+b.height]];
+    var rel=s.inverse().multiply(m);var xs=pts.map(function(p){return rel.a*p[0]+rel.c*p[1]+rel.e;});
+    var ys=pts.map(function(p){return rel.b*p[0]+rel.d*p[1]+rel.f;});
+    return {svg:svg.getAttribute('aria-label'),text:t.textContent,x0:Math.min.apply(null,xs),x1:Math.max.apply(null,xs),
+            y0:Math.min.apply(null,ys),y1:Math.max.apply(null,ys),w:w,h:h};
+  }).filter(function(r){return r.x0<-0.5||r.y0<-0.5||r.x1>r.w+0.5||r.y1>r.h+0.5;});
+})"""
+
+
 def screenshot(browser: str, path: Path, png: Path, width: int = 1280, height: int = 800) -> Path:
     """A PNG of the first screen of ``path`` at ``width`` x ``height``."""
     png.parent.mkdir(parents=True, exist_ok=True)

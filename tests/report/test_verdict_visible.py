@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from tests.cli.test_cli import RUNCARD
-from tests.report.browser import require_chromium, screenshot, verdict_bottom
+from tests.report.browser import evaluate_js, require_chromium, screenshot, verdict_bottom
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,5 +31,14 @@ def test_the_demo_card_and_comparison_show_their_verdict_without_scrolling(tmp_p
         assert bottom is not None and 0 < bottom <= 800, (page.name, bottom)
         png = screenshot(browser, page, tmp_path / "shots" / f"{page.stem}.png")
         assert png.stat().st_size > 10_000  # a rendered page, not a blank one
+    click = """(function(){var el=Array.from(document.querySelectorAll('rect[data-cell]')).find(function(r){
+      return r.querySelector('title').textContent.indexOf('true ContractUpdate, predicted WholeRepoRegenerate')===0;});
+      el.dispatchEvent(new MouseEvent('click',{bubbles:true}));var panel=document.getElementById('cell-rows-0');
+      return {rows:panel.querySelectorAll('tbody tr').length,text:panel.textContent};})()"""
+    shown = evaluate_js(browser, Path(mlp["card_html"]), click)
+    assert isinstance(shown, dict) and shown["rows"] == 25, shown  # the 25 most confident of its 95 rows
+    assert "true ContractUpdate, predicted WholeRepoRegenerate: 95 rows" in shown["text"]
+    compare_html = comparison.read_text()
+    assert 'aria-label="Paired differences B − A (95 % CI)"' in compare_html and "only A (" in compare_html
     card = Path(mlp["card_html"]).read_text()
     assert card.index('id="result"') < card.index('id="findings"') < card.index('id="results"') < card.index('id="config"')

@@ -17,7 +17,7 @@ from runcard.cli.options import (
     StoreUrl,
 )
 from runcard.cli.render import comparison_document_report, print_group
-from runcard.cli.report_cmd import Html, Out, Targets, check_formats, emit
+from runcard.cli.report_cmd import Csv, Html, Latex, Out, Targets, check_formats, emit, paper_table
 from runcard.data.predictions import FORMATS
 from runcard.errors import InputError
 from runcard.eval_settings import EvalSettings
@@ -31,6 +31,7 @@ EPILOG = (
     "  runcard compare 3fa9 7c21                      (stored runs: config diff, metrics, paired tests)\n\n"
     "  runcard compare 3fa9 7c21 b004 --targets targets.toml --html --out compare.html\n\n"
     "  runcard compare baseline_test.csv candidate_test.csv   (two prediction files)\n\n"
+    "  runcard compare 3fa9 7c21 --latex --out table.tex      (a booktabs table for a paper; --csv the same)\n\n"
     "Prediction files are paired by their id column (or by row order when neither has one). Runs are paired on\n"
     "their held-out splits (val, test); --splits train,val,test adds the training split."
 )
@@ -55,6 +56,8 @@ def compare_command(
                                                show_default=False)],
     targets: Targets = None,
     html: Html = False,
+    latex: Latex = False,
+    csv: Csv = False,
     out: Out = None,
     splits: Annotated[str | None, typer.Option("--splits", help="Splits to pair, comma-separated (runs only; "
                                                "default: every held-out split, train left out).",
@@ -72,7 +75,7 @@ def compare_command(
     as_json: AsJson = False,
 ) -> None:
     """Compare runs (the first is the baseline) or two prediction files: the verdict, paired CIs, findings."""
-    check_formats(html, as_json)
+    check_formats(html, as_json, latex, csv)
     if len(items) < 2:
         raise InputError("compare needs at least two runs (or two prediction files).")
     goals = load_targets(targets) if targets else None
@@ -85,10 +88,11 @@ def compare_command(
         settings = EvalSettings().replace(bins=bins, n_boot=n_boot, seed=seed)
         doc = build_file_comparison(items[0], items[1], settings, targets=goals, renormalize=renormalize,
                                     alpha=alpha, effect=effect)
-        if out is None and not as_json and not html:
+        if out is None and not (as_json or html or latex or csv):
             print_group(comparison_document_report(doc))
             return
-        emit(doc, comparison_html(doc) if html else comparison_markdown(doc), out, as_json)
+        emit(doc, paper_table(doc, latex, csv) or (comparison_html(doc) if html else comparison_markdown(doc)), out,
+             as_json)
         return
     files = [i for i in items if _is_file(i)]
     if files:
@@ -104,4 +108,4 @@ def compare_command(
         raise InputError("the same run is named twice; compare different runs.")
     doc = build_comparison(opened, runs, targets=goals, n_boot=n_boot, seed=seed, splits=_splits(splits), alpha=alpha,
                            effect=effect)
-    emit(doc, comparison_html(doc) if html else comparison_markdown(doc), out, as_json)
+    emit(doc, paper_table(doc, latex, csv) or (comparison_html(doc) if html else comparison_markdown(doc)), out, as_json)

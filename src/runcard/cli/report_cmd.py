@@ -24,6 +24,7 @@ from runcard.importers import detect
 from runcard.report.card import build_card
 from runcard.report.comparison import load_targets
 from runcard.report.html import card_html
+from runcard.report.latex import comparison_table, summary_table, to_csv, to_latex
 from runcard.report.markdown import card_markdown
 from runcard.report.multi import summary_html, summary_markdown
 from runcard.report.summary import build_summary
@@ -32,6 +33,8 @@ from runcard.runs import get_run, list_runs
 from runcard.store import Run, Store, open_store
 
 Html = Annotated[bool, typer.Option("--html", help="A self-contained HTML file instead of Markdown.")]
+Latex = Annotated[bool, typer.Option("--latex", help="A booktabs LaTeX table for a paper (docs/reports.md).")]
+Csv = Annotated[bool, typer.Option("--csv", help="The paper table as CSV: plain numbers, CIs as two columns.")]
 Out = Annotated[Path | None, typer.Option("--out", help="Write to this file (atomically) instead of stdout.")]
 Targets = Annotated[Path | None, typer.Option("--targets", help="TOML file of metric targets (docs/reports.md).")]
 
@@ -40,13 +43,24 @@ CARD_EPILOG = ("Examples:\n\n  runcard card 3fa9\n\n  runcard card 3fa9 --html -
 SUMMARY_EPILOG = ("Examples:\n\n  runcard summary --project softlabel --sort test/kl\n\n"
                   "  runcard summary experiments/ --group-by lr --html --out sweep.html\n\n"
                   "  runcard summary --project agnews --json\n\n"
-                  "  runcard summary --sweep 1c9e04ab --group-by train.lr")
+                  "  runcard summary --sweep 1c9e04ab --group-by train.lr\n\n"
+                  "  runcard summary --project agnews --group-by lr --latex --out table.tex")
 
 
-def check_formats(html: bool, as_json: bool) -> None:
-    """``--html`` and ``--json`` name two forms of one document: give one."""
-    if html and as_json:
-        raise InputError("--html and --json ask for two forms of the document; give one (Markdown is the default).")
+def check_formats(html: bool, as_json: bool, latex: bool = False, csv: bool = False) -> None:
+    """``--html``, ``--json``, ``--latex`` and ``--csv`` each name one form of the document: give one at most."""
+    given = [flag for flag, on in (("--html", html), ("--json", as_json), ("--latex", latex), ("--csv", csv)) if on]
+    if len(given) > 1:
+        raise InputError(f"{' and '.join(given)} ask for {len(given)} forms of the document; give one of --html, "
+                         "--json, --latex, --csv (Markdown is the default).")
+
+
+def paper_table(doc: dict[str, Any], latex: bool, csv: bool) -> str | None:
+    """The ``--latex`` or ``--csv`` table of a comparison or summary document; None when neither is asked for."""
+    if not (latex or csv):
+        return None
+    table = comparison_table(doc) if doc["kind"] == "comparison" else summary_table(doc)
+    return to_latex(table) if latex else to_csv(table)
 
 
 def emit(doc: dict[str, Any], text: str, out: Path | None, as_json: bool) -> None:
@@ -80,6 +94,8 @@ def card_command(
     n_boot: NBootOverride = None,
     seed: SeedOverride = None,
     alpha: Alpha = 0.05,
+    examples: Annotated[int, typer.Option("--examples", min=0, help="Rows listed per confusion-matrix cell "
+                                          "(most confident first; 0 leaves examples out).")] = 25,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
@@ -93,7 +109,7 @@ def card_command(
     opened = open_store(store)
     found = get_run(run, opened)
     settings = found.settings.replace(bins=bins, n_boot=n_boot, seed=seed)
-    doc = build_card(opened, found, targets=goals, settings=settings, alpha=alpha)
+    doc = build_card(opened, found, targets=goals, settings=settings, alpha=alpha, examples=examples)
     emit(doc, card_html(doc) if html else card_markdown(doc), out, as_json)
 
 
@@ -111,12 +127,14 @@ def summary_command(
     targets: Targets = None,
     alpha: Alpha = 0.05,
     html: Html = False,
+    latex: Latex = False,
+    csv: Csv = False,
     out: Out = None,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Leaderboard of many runs or a sweep: takeaways first, sorted, grouped, outliers set apart, findings."""
-    check_formats(html, as_json)
+    check_formats(html, as_json, latex, csv)
     if path is not None and (project is not None or sweep is not None):
         raise InputError("give either PATH (a folder of runs) or --project/--sweep (stored runs), not both.")
     pair = None
@@ -140,4 +158,5 @@ def summary_command(
         source = ", ".join(parts) or "all runs"
     doc = build_summary(views, source=source, sort=sort, group_by=group_by, criterion=pair,
                         targets=load_targets(targets) if targets else None, alpha=alpha)
-    emit(doc, summary_html(doc) if html else summary_markdown(doc), out, as_json)
+    text = paper_table(doc, latex, csv) or (summary_html(doc) if html else summary_markdown(doc))
+    emit(doc, text, out, as_json)

@@ -23,6 +23,7 @@ from runcard.findings.comparison import (
     val_test_disagreement,
 )
 from runcard.findings.evaluation import evaluation_findings, majority_collapse, zero_support
+from runcard.findings.label_issues import label_issue
 from runcard.findings.leakage import leakage, leakage_in_predictions
 from runcard.findings.model import KINDS, SEVERITIES, Finding, sort_findings
 from runcard.findings.training import (
@@ -59,6 +60,8 @@ def judge_run(view: RunView, *, calibration: Mapping[str, dict[str, Any]] | None
         else:
             found += evaluation_findings(ev, split, view.id, (calibration or {}).get(split),
                                          test_calibration=split in headline)
+            if split in view.tables and ev.soft is None:  # held out: the model's probabilities are out of sample
+                found += label_issue(view.tables[split], split, view.id)
     found += leakage_in_predictions(view.tables, view.evaluations, view.id)
     found += overfitting(view.series, view.id)
     found += weak_regularizer(view.series, view.id)

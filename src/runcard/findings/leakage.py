@@ -102,6 +102,8 @@ def leakage_in_predictions(tables: Mapping[str, PredictionTable], evaluations: M
     by_split: dict[str, list[str]] = {}
     for key in tables:
         by_split.setdefault(key.split("/", 1)[0], []).append(key)
+    if len(by_split) < 2:
+        return []  # one split shares nothing with itself
     keyed = {split: _keys(tables[keys[0]]) for split, keys in by_split.items()}
     splits = sorted((s for s in keyed if keyed[s] is not None), key=_rank)
     out = []

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from runcard._version import __version__
+from runcard.display import table, with_ci
 from runcard.errors import InputError
 from runcard.findings.model import Finding, _jsonable
 from runcard.generation import directions
@@ -74,6 +75,20 @@ class GenerationEvaluation:
     findings: tuple[Finding, ...]
     not_computed: dict[str, str]
     settings: dict[str, Any]
+
+    def __repr__(self) -> str:
+        heads = []
+        for sys_ in self.systems:
+            shown = [f"{k}={with_ci(m.value, m.ci95)}" for k, m in sys_.metrics.items()
+                     if k.startswith("pass@") or k == "distinct_2"][:3]
+            heads.append(f"{sys_.system}: " + ", ".join(shown))
+        return f"GenerationEvaluation({self.source}; " + "; ".join(heads) + ")"
+
+    def _repr_html_(self) -> str:
+        keys = list(self.systems[0].metrics)
+        return table(["system", *keys], [[s.system, *[with_ci(s.metrics[k].value, s.metrics[k].ci95)
+                                                       if k in s.metrics else "—" for k in keys]]
+                                          for s in self.systems], caption=f"Generations of {self.source}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready result (docs/generation.md); NaN becomes null."""

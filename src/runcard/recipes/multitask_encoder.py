@@ -337,7 +337,7 @@ def save_checkpoint(run: ActiveRun, model: Any, tokenizer: Any, config: MultiTas
             "tasks": {t: list(c) for t, c in dataset.tasks.items()}, "pooling": config.encoder.pooling,
             "last_k": config.encoder.last_k, "head": config.head.model_dump(), "epoch": epoch,
             "encoder_source": config.encoder.path, "max_length": config.encoder.max_length}, indent=2))
-        return run.log_checkpoint(folder)
+        return run.log_checkpoint(folder, step=epoch)
 
 
 def load_predictor(path: Path) -> Any:

@@ -168,9 +168,9 @@ def run_softlabel(config: SoftConfig, base: Path, store: Store, *, reporter: Rep
             run.log_metric("model/n_parameters", n_params, step=0)
             say.line(f"{config.encoder.mode} encoder ({config.encoder.path}); {n_params:,} trainable parameters; "
                      f"{len(dataset.splits['train']):,} training items")
-            train(config, run, model, inputs, dataset, say)
+            best = train(config, run, model, inputs, dataset, say)
         with run.stage("checkpoint"):
-            sha = save_checkpoint(run, model, tokenizer, config, k, key)
+            sha = save_checkpoint(run, model, tokenizer, config, k, key, step=best)
             del model
         with run.stage("evaluate"):
             predict_from_store(config, run, store, dataset, inputs, sha)
@@ -263,7 +263,8 @@ def train(config: SoftConfig, run: ActiveRun, model: Any, inputs: Inputs, datase
     return best
 
 
-def save_checkpoint(run: ActiveRun, model: Any, tokenizer: Any, config: SoftConfig, k: int, feature_key: str) -> str:
+def save_checkpoint(run: ActiveRun, model: Any, tokenizer: Any, config: SoftConfig, k: int, feature_key: str, *,
+                    step: int | None = None) -> str:
     torch, _ = _modules()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "softlabel_encoder"
@@ -279,7 +280,7 @@ def save_checkpoint(run: ActiveRun, model: Any, tokenizer: Any, config: SoftConf
             tokenizer.save_pretrained(folder / "encoder")
             torch.save(model.heads.state_dict(), folder / "head.pt")
         (folder / "model.json").write_text(json.dumps(shape, indent=2))
-        return run.log_checkpoint(folder)
+        return run.log_checkpoint(folder, step=step)
 
 
 def _in_dim(head: Any) -> int:

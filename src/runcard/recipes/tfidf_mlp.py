@@ -148,7 +148,7 @@ def _save_checkpoint(run: ActiveRun, model: Any, vectorizer: Any, config: Recipe
         (folder / "model.json").write_text(json.dumps({"hidden": list(config.model.hidden),
                                                        "dropout": config.model.dropout,
                                                        "n_features": len(vocabulary)}))
-        return run.log_checkpoint(folder)
+        return run.log_checkpoint(folder, step=config.train.epochs)  # the last epoch's weights
 
 
 def load_predictor(path: Path, config: RecipeConfig, n_classes: int) -> Any:

@@ -25,6 +25,7 @@ from runcard.findings.training import loss_term_shares
 from runcard.generation.files import generation_splits
 from runcard.posthoc import calibrate_tables
 from runcard.report.card_result import result_block
+from runcard.report.examples import PER_CELL, TEXT_LIMIT, shared_rows, split_examples
 from runcard.report.run_generations import card_generations
 from runcard.report.soft import soft_section
 from runcard.report.tasks import cross_task, target_rows
@@ -60,9 +61,10 @@ def parameter_count(run: Run) -> int | None:
 
 
 def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | None = None,
-               settings: EvalSettings | None = None, alpha: float = ALPHA) -> dict[str, Any]:
+               settings: EvalSettings | None = None, alpha: float = ALPHA, examples: int = PER_CELL) -> dict[str, Any]:
     """Everything on the card of ``run`` (a stored run). ``settings``: evaluate with these instead of the
-    run's (recomputed for this card only; the card says so). ``alpha``: the card's false-alarm budget."""
+    run's (recomputed for this card only; the card says so). ``alpha``: the card's false-alarm budget.
+    ``examples``: rows shown per confusion-matrix cell (0: no examples)."""
     loaded = load_run(store, run, settings=settings)
     if targets is None and isinstance(run.config.get("targets"), dict) and run.config["targets"]:
         targets = run.config["targets"]
@@ -84,6 +86,7 @@ def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | N
                      "recomputed": {k: {"run": a, "card": b} for k, (a, b) in loaded.recomputed.items()},
                      "budget": budget.to_dict()},
         "findings": [f.to_dict() for f in findings],
+        "examples": _examples(loaded, examples),
         "data": _data(loaded),
         "config": run.config,
         "model": {"parameters": parameter_count(run),
@@ -92,6 +95,9 @@ def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | N
         "training": {
             "curves": {k: thin(v) for k, v in sorted(loaded.view.series.items())
                        if len(v) > 1 and not k.endswith("/raw")},
+            "step_unit": step_unit(run, loaded.view.series),
+            "selected_step": next((a.meta.get("step") for a in reversed(run.artifacts)
+                                   if a.kind == "checkpoint" and a.meta.get("step") is not None), None),
             "loss_terms": _loss_terms(loaded.view.series),
             "stages": dict(run.stages), "total_seconds": sum(run.stages.values()),
             "wall_seconds": None if run.ended_at is None else run.ended_at - run.created_at,
@@ -118,8 +124,37 @@ def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | N
         doc["tasks"] = {str(task): {"calibration": by_task[task], "decision_rules": rules[task]} for task in tasks}
         test = [k for k in loaded.tables if split_of(k) == "test"]
         doc["cross_task"] = cross_task({str(task_of(k)): loaded.tables[k] for k in test}) if len(test) > 1 else []
+    _finding_rows(doc, loaded)
     doc["result"] = result_block(doc)
     return doc
+
+
+def _examples(loaded: LoadedRun, per_cell: int) -> dict[str, Any] | None:
+    """Per evaluated split, its examples (`runcard.report.examples`), or None when turned off."""
+    if per_cell <= 0:
+        return None
+    return {"per_cell": per_cell, "text_limit": TEXT_LIMIT,
+            "splits": {key: split_examples(loaded.tables[key], per_cell=per_cell) for key in loaded.evaluations}}
+
+
+def _finding_rows(doc: dict[str, Any], loaded: LoadedRun) -> None:
+    """The rows behind each finding that concerns rows: a confusable pair's two cells, a collapsed class's row
+    of the matrix, the texts a leakage shares (side by side, with their splits)."""
+    if doc["examples"] is None:
+        return
+    shown = doc["examples"]["splits"]
+    for f in doc["findings"]:
+        split = (f["splits"] or [None])[-1]
+        if f["kind"] in ("confusable_pair", "minority_collapse") and split in shown:
+            classes = shown[split]["classes"]
+            index = [classes.index(c) for c in f["classes"] if c in classes]
+            if f["kind"] == "confusable_pair" and len(index) == 2:
+                keys = [f"{index[0]}:{index[1]}", f"{index[1]}:{index[0]}"]
+            else:
+                keys = [f"{index[0]}:{j}" for j in range(len(classes)) if index and j != index[0]]
+            f["examples"] = {"split": split, "cells": [k for k in keys if k in shown[split]["cells"]]}
+        elif f["kind"] == "leakage" and len(f["splits"]) == 2 and all(s in loaded.tables for s in f["splits"]):
+            f["examples"] = {"shared": shared_rows(loaded.tables, f["splits"], doc["examples"]["per_cell"])}
 
 
 def _generations(store: Store, run: Run, settings: EvalSettings) -> list[dict[str, Any]]:
@@ -128,6 +163,18 @@ def _generations(store: Store, run: Run, settings: EvalSettings) -> list[dict[st
     return stored_result(store, run, "generations", "card", [arts[s].sha256 for s in sorted(arts)], settings,
                          lambda: {"splits": card_generations(store, run, n_boot=settings.n_boot,
                                                              seed=settings.seed)})["splits"]  # type: ignore[no-any-return]
+
+
+def step_unit(run: Run, series: Mapping[str, list[tuple[int, float]]]) -> str:
+    """What the x axis of the training curves counts: the run's ``step_unit`` tag when it has one; "epoch" when
+    its config sets a number of epochs that no loss series' step exceeds; else "step"."""
+    if run.tags.get("step_unit"):
+        return run.tags["step_unit"]
+    epochs = [v for k, v in flatten_config(run.config).items() if k.split(".")[-1] == "epochs" and isinstance(v, int)]
+    steps = [s for k, pts in series.items() if "loss" in k and not k.startswith("loss_terms/") for s, _ in pts]
+    if epochs and steps and max(steps) <= max(epochs):
+        return "epoch"
+    return "step"
 
 
 def _loss_terms(series: Mapping[str, list[tuple[int, float]]], of: str = "value") -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from runcard._version import __version__
-from runcard.compare import compare_tables, mcnemar_se, minimum_detectable
+from runcard.compare import compare_tables, mcnemar_se, minimum_detectable, pair_tables
 from runcard.data.toml import read_toml
 from runcard.errors import InputError
 from runcard.eval_settings import EvalSettings
@@ -27,6 +27,7 @@ from runcard.findings.comparison import config_differences, flatten_config
 from runcard.findings.model import Finding
 from runcard.metrics.directions import direction, is_counter
 from runcard.report.card_result import LABELS
+from runcard.report.examples import discordant
 from runcard.report.generations import EmbedChoice, generations_section, has_generations
 from runcard.report.numbers import PRINT_RESOLUTION, difference, interval, is_tie, resolution
 from runcard.report.views import LoadedRun, load_files, load_run
@@ -188,8 +189,16 @@ def _paired(subjects: list[LoadedRun], settings: EvalSettings, splits: Sequence[
                 entry["difference"][metric]["mde"] = minimum_detectable(se[metric], 0.05, POWER)
                 entry["difference"][metric]["mde_from"] = ("the McNemar table's discordant pairs" if metric == "accuracy"
                                                            else "the paired bootstrap's standard error")
-            out.append({"a": base.id, "b": other.id, "split": key, "paired": True, **entry, "scores": scores})
+            aligned_a, aligned_b, _ = pair_tables(base.tables[key], other.tables[key])
+            entry["discordant"] = discordant(aligned_a, aligned_b)
+            out.append({"a": base.id, "b": other.id, "split": key, "paired": True, **entry, "scores": scores,
+                        "run_ci95": {"a": _own_ci(base, key), "b": _own_ci(other, key)}})
     return out
+
+
+def _own_ci(subject: LoadedRun, key: str) -> dict[str, list[float]]:
+    """A subject's own 95 % CIs on one split (its stored evaluation's cell-multinomial bootstrap), by metric."""
+    return {metric: list(ci) for metric, ci in (subject.evaluations[key].ci95 or {}).items()}
 
 
 def significance(paired: list[dict[str, Any]], alpha: float) -> int:

@@ -29,7 +29,8 @@ th{background:#f6f6f6}td:first-child,th:first-child{text-align:left}code{backgro
 .badges{margin:.5em 0 .2em}.badge{display:inline-block;padding:.05em .55em;border-radius:1em;margin-right:.3em;
 font-size:.85em;color:#fff;background:#2980b9}.badge.error{background:#c0392b}.badge.warning{background:#d35400}
 ul.verdict{margin:.3em 0;padding-left:1.2em;font-size:.92em}ul.verdict.big{font-size:1.05em}summary{cursor:pointer}
-li.v-better{color:#1e7b34}li.v-worse{color:#b03a2e}
+li.v-better{color:#1e7b34}li.v-worse{color:#b03a2e}rect.cell{cursor:pointer}rect.cell:hover{stroke:#333}
+.cell-rows{margin:.4em 0 1em}table.rows td{max-width:38em;vertical-align:top}
 """
 
 
@@ -45,16 +46,71 @@ def t(rows: R.Rows) -> str:
     return html_table(*rows)
 
 
-def page(title: str, sections: list[tuple[str, str, str]]) -> str:
-    """A complete document: ``sections`` are (id, heading, inner HTML)."""
+def page(title: str, sections: list[tuple[str, str, str]], *, script: str = "") -> str:
+    """A complete document: ``sections`` are (id, heading, inner HTML); ``script``: inline data and code added
+    at the end of the body (the page reads fully without it)."""
     body = "".join(f'<section id="{escape(sid)}"><h2>{escape(heading)}</h2>{inner}</section>'
                    for sid, heading, inner in sections)
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
             f'content="width=device-width, initial-scale=1"><title>{escape(title)}</title><style>{CSS}</style>'
-            f"</head><body><h1>{escape(title)}</h1>{body}</body></html>\n")
+            f"</head><body><h1>{escape(title)}</h1>{body}{script}</body></html>\n")
 
 
-def findings_html(findings: list[dict[str, Any]]) -> str:
+def json_script(element_id: str, payload: Any) -> str:
+    """``payload`` as inert JSON inside the page: ``<``, ``>`` and ``&`` escaped, so no text can end the element."""
+    text = json.dumps(payload, separators=(",", ":"), allow_nan=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" id="{escape(element_id)}">{text}</script>'
+
+
+#: The examples browser: a click on a confusion-matrix cell lists its rows. Texts go in with textContent only.
+EXAMPLES_JS = """<script>(function(){
+var node=document.getElementById("runcard-examples");if(!node)return;var data=JSON.parse(node.textContent);
+var keys=Object.keys(data.splits);var COLS=[["text","text"],["id","id"],["true","true"],["predicted","predicted"],
+["confidence","confidence"],["p_true","p(true class)"]];
+function fmt(v){if(v===null||v===undefined)return"\u2014";return typeof v==="number"?v.toFixed(4):String(v);}
+function table(rows){var t=document.createElement("table");t.className="text rows";var h=t.createTHead().insertRow();
+COLS.forEach(function(c){var th=document.createElement("th");th.textContent=c[1];h.appendChild(th);});
+var b=t.createTBody();rows.forEach(function(r){var tr=b.insertRow();COLS.forEach(function(c){var td=tr.insertCell();
+if(c[0]==="text"&&r.full){var d=document.createElement("details"),s=document.createElement("summary"),f=document.createElement("div");
+s.textContent=fmt(r.text)+"\u2026";f.textContent=r.full;d.appendChild(s);d.appendChild(f);td.appendChild(d);}
+else{td.textContent=fmt(r[c[0]]);}});});return t;}
+function show(el){var p=el.getAttribute("data-cell").split(":");var ex=data.splits[keys[+p[0]]];if(!ex)return;
+var cell=ex.cells[p[1]+":"+p[2]];var panel=document.getElementById("cell-rows-"+p[0]);panel.textContent="";
+var head=document.createElement("p");var n=cell?cell.count:0;head.textContent="true "+ex.classes[+p[1]]+", predicted "+
+ex.classes[+p[2]]+": "+n+" rows"+(cell&&cell.rows.length<n?"; the "+cell.rows.length+" most confident shown":"")+
+(cell?"":"; none kept (off: --examples 0, or beyond the card's bound)");panel.appendChild(head);
+if(cell)panel.appendChild(table(cell.rows));panel.scrollIntoView({block:"nearest"});}
+document.querySelectorAll("[data-cell]").forEach(function(el){el.addEventListener("click",function(){show(el);});});
+})();</script>"""
+
+
+def rows_table(rows: list[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
+    """Example rows as a static table (texts cut; the whole text, when kept, behind a details element)."""
+    head = "".join(f"<th>{escape(label)}</th>" for _, label in columns)
+    body = []
+    for r in rows:
+        cells = []
+        for key, _ in columns:
+            value = r.get(key)
+            if key == "text" and r.get("full"):
+                cells.append(f"<td><details><summary>{escape(str(value))}…</summary>{escape(r['full'])}</details></td>")
+            else:
+                cells.append(f"<td>{escape(numbers.metric(value) if isinstance(value, float) else cell(value))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<div class="scroll"><table class="text rows"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
+
+
+ROW_COLUMNS = (("text", "text"), ("id", "id"), ("true", "true"), ("predicted", "predicted"),
+               ("confidence", "confidence"), ("p_true", "p(true class)"))
+LABEL_COLUMNS = (("text", "text"), ("id", "id"), ("given", "given label"), ("suggested", "the model suggests"),
+                 ("self_confidence", "p(given label)"))
+SHARED_COLUMNS = (("text", "text"), ("a_id", "id in the first split"), ("a_true", "its label"),
+                  ("b_id", "id in the second"), ("b_true", "its label"), ("b_predicted", "predicted there"))
+
+
+def findings_html(findings: list[dict[str, Any]], examples: dict[str, Any] | None = None) -> str:
     if not findings:
         return "<p>No findings: every rule ran and none fired.</p>"
     out = []
@@ -66,14 +122,41 @@ def findings_html(findings: list[dict[str, Any]]) -> str:
             + (f' <span class="muted">({escape(scope)})</span>' if scope else "")
             + f'<br><span class="muted">advice:</span> {escape(f["advice"])}'
             f'<details><summary class="muted">evidence</summary><pre>{escape(json.dumps(f["evidence"], indent=1, default=str))}'
-            f"</pre></details></div>")
+            f"</pre></details>{_finding_examples(f, examples)}</div>")
     return "".join(out)
+
+
+def _finding_examples(f: dict[str, Any], examples: dict[str, Any] | None) -> str:
+    """The rows behind a finding, behind a details element."""
+    if f["kind"] == "label_issue" and f["evidence"].get("rows"):
+        rows = f["evidence"]["rows"]
+        return (f'<details><summary class="muted">the rows ({len(rows)} of {f["evidence"]["observed"]:,}, least '
+                f'self-confident first)</summary>{rows_table(rows, LABEL_COLUMNS)}</details>')
+    ex = f.get("examples")
+    if not ex or examples is None:
+        return ""
+    if "shared" in ex:
+        if not ex["shared"]:
+            return ""
+        body = rows_table(ex["shared"], SHARED_COLUMNS)
+        return f'<details><summary class="muted">the shared texts ({len(ex["shared"])} shown)</summary>{body}</details>'
+    split = examples["splits"][ex["split"]]
+    parts = []
+    for key in ex["cells"]:
+        i, j = (int(v) for v in key.split(":"))
+        c = split["cells"][key]
+        parts.append(f"<p>true {escape(split['classes'][i])}, predicted {escape(split['classes'][j])}: {c['count']:,} "
+                     f"rows ({len(c['rows'])} most confident shown)</p>" + rows_table(c["rows"], ROW_COLUMNS))
+    return f'<details><summary class="muted">the rows behind it</summary>{"".join(parts)}</details>' if parts else ""
 
 
 def _evaluation_html(split: str, ev: dict[str, Any], doc: dict[str, Any]) -> str:
     classes = [str(c) for c in ev["classes"]]
     per = ev["per_class"]
-    plots = [svg.heatmap(ev["confusion_matrix"], classes, title=f"Confusion matrix ({split})"),
+    shown = (doc.get("examples") or {}).get("splits") or {}
+    index = list(shown).index(split) if split in shown else None
+    plots = [svg.heatmap(ev["confusion_matrix"], classes, title=f"Confusion matrix ({split})",
+                         cell_id=None if index is None else str(index)),
              svg.bars(classes, [per[c]["f1"] for c in per], title=f"F1 per class ({split})",
                       intervals=[per[c].get("f1_ci95") for c in per], reference=ev["macro_f1"])]
     task = split.partition("/")[2]
@@ -85,6 +168,15 @@ def _evaluation_html(split: str, ev: dict[str, Any], doc: dict[str, Any]) -> str
              t(R.headline_rows(ev)), t(R.per_class_rows(ev)),
              '<div class="plots">' + "".join(plots) + "</div>",
              "<p>Confusion matrix (rows = true, columns = predicted):</p>", t(R.confusion_rows(ev))]
+    if index is not None:
+        ex = shown[split]
+        parts.append(f'<div class="cell-rows" id="cell-rows-{index}"><p class="muted">'
+                     + ("Click a cell of the confusion matrix to list its rows, most confident first." if ex["has_text"]
+                        else "Click a cell of the confusion matrix to list its rows (these predictions carry no text).")
+                     + "</p></div>")
+        if ex["confident_errors"]:
+            parts.append(f"<p>The most confident errors ({len(ex['confident_errors'])} of {ex['errors']:,}):</p>"
+                         + rows_table(ex["confident_errors"], ROW_COLUMNS))
     if ev["most_confused"]:
         parts += ["<p>Most confused pairs:</p>", t(R.pair_rows(ev))]
     if ev["warnings"]:
@@ -179,7 +271,7 @@ def card_html(doc: dict[str, Any]) -> str:
     splits = doc["data"]["splits"]
     training = doc["training"]
     sections = [("result", "Result", result_html(doc)),
-                ("findings", f"Findings ({len(doc['findings'])})", findings_html(doc["findings"]))]
+                ("findings", f"Findings ({len(doc['findings'])})", findings_html(doc["findings"], doc.get("examples")))]
     results = "".join(_evaluation_html(s, ev, doc) for s, ev in doc["evaluation"].items())
     results += _generations_html(doc.get("generations", []))
     sections.append(("results", "Results per split", results or "<p>No predictions to evaluate.</p>"))
@@ -189,7 +281,10 @@ def card_html(doc: dict[str, Any]) -> str:
                                 for task, rows in R.data_tables(splits)) if splits else
                         "<p>No predictions were logged" + ("; its generations are under Results.</p>"
                                                            if doc.get("generations") else ".</p>"))))
-    curves = "".join(svg.line_chart(group, title=name, log_y=name == "loss" and _spans_decades(group))
+    unit, selected = training.get("step_unit", "step"), training.get("selected_step")
+    curves = "".join(svg.line_chart(group, title=name, log_y=name == "loss" and _spans_decades(group), x_label=unit,
+                                    marker=selected, marker_label=None if selected is None else
+                                    f"checkpoint ({unit} {selected})")
                      for name, group in _curve_groups(training["curves"]).items())
     sections.append(("training", "Training",
                      (f'<div class="plots">{curves}</div>' + t(R.curve_rows(training["curves"])) if training["curves"]
@@ -209,7 +304,11 @@ def card_html(doc: dict[str, Any]) -> str:
                      + f'<p class="muted">{escape(R.settings_line(doc["settings"]))} {escape(numbers.PRECISION_NOTE)}</p>'))
     if run.get("error"):
         sections.append(("error", "Error", f"<pre>{escape(run['error'][-4000:])}</pre>"))
-    return page(f"Run card: {run['project']}/{run['name']} ({run['id']}), {run['status']}", sections)
+    script = ""
+    if doc.get("examples"):
+        script = json_script("runcard-examples", {"splits": {k: {"classes": v["classes"], "cells": v["cells"]}
+                                                             for k, v in doc["examples"]["splits"].items()}}) + EXAMPLES_JS
+    return page(f"Run card: {run['project']}/{run['name']} ({run['id']}), {run['status']}", sections, script=script)
 
 
 def _posthoc_html(doc: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -8,8 +8,8 @@ from typing import Any
 from runcard.report import numbers, svg
 from runcard.report.comparison import targets_gap_rows
 from runcard.report.generations import generations_html, generations_markdown
-from runcard.report.html import findings_html, html_table, page
-from runcard.report.markdown import findings_section, table
+from runcard.report.html import findings_html, html_table, page, rows_table
+from runcard.report.markdown import cell, findings_section, table
 from runcard.report.rows import Rows
 
 
@@ -60,6 +60,62 @@ def _per_class_rows(doc: dict[str, Any]) -> Rows:
     return ["split", "class", "F1 A", "F1 B", "B − A", "95 % CI", "significant (Holm)"], rows
 
 
+def _forest_rows(doc: dict[str, Any]) -> list[tuple[str, float, float, float, bool]]:
+    """Every paired difference of the document (per class on the first paired split, at most 20 classes)."""
+    rows: list[tuple[str, float, float, float, bool]] = []
+    first = True
+    many = len(doc["runs"]) > 2
+    for p in doc["paired"]:
+        if not p["paired"]:
+            continue
+        who = f" ({p['b']})" if many else ""
+        for metric in ("macro_f1", "accuracy"):
+            d = p["difference"][metric]
+            rows.append((f"{p['split']} {metric}{who}", d["b_minus_a"], *d["ci95"], bool(d.get("significant"))))
+        if first:
+            for cls, d in list(p["per_class_f1"].items())[:20]:
+                rows.append((f"{p['split']} F1 {cls}{who}", d["b_minus_a"], *d["ci95"], bool(d.get("significant"))))
+            first = False
+    return rows
+
+
+DISCORDANT_COLUMNS = (("text", "text"), ("id", "id"), ("true", "true"), ("a_predicted", "A predicted"),
+                      ("a_confidence", "A's confidence"), ("b_predicted", "B predicted"),
+                      ("b_confidence", "B's confidence"))
+
+
+def _discordant_html(doc: dict[str, Any]) -> str:
+    """Per paired split: the rows behind McNemar's test, each way, and where the two disagree most."""
+    parts = []
+    for p in doc["paired"]:
+        if not p["paired"] or "discordant" not in p:
+            continue
+        d = p["discordant"]
+        parts.append(f"<h3>{escape(p['split'])}: {d['a_right_b_wrong']['count']:,} rows only A ({escape(p['a'])}) gets "
+                     f"right, {d['b_right_a_wrong']['count']:,} only B ({escape(p['b'])}); McNemar p = "
+                     f"{p['mcnemar']['p_value']:.3g}</h3>")
+        for key, label in (("a_right_b_wrong", "A right, B wrong"), ("b_right_a_wrong", "B right, A wrong")):
+            rows = d[key]["rows"]
+            if rows:
+                parts.append(f"<details><summary>{escape(label)}: the {len(rows)} where the wrong one was most "
+                             f"confident</summary>{rows_table(rows, DISCORDANT_COLUMNS)}</details>")
+        if d["by_classes"]:
+            parts.append("<p>Where the two differ most (true class, A's prediction, B's prediction):</p>"
+                         + html_table(["true", "A predicted", "B predicted", "rows"],
+                                      [[c["true"], c["a_predicted"], c["b_predicted"], c["rows"]] for c in d["by_classes"]]))
+    return "".join(parts)
+
+
+def _per_class_bars(doc: dict[str, Any]) -> str:
+    p = next((p for p in doc["paired"] if p["paired"]), None)
+    if p is None:
+        return ""
+    classes = list(p["per_class_f1"])[:30]
+    return svg.paired_bars(classes, [p["per_class_f1"][c]["a"] for c in classes],
+                           [p["per_class_f1"][c]["b"] for c in classes], title=f"F1 per class, {p['split']}",
+                           names=(f"A {p['a']}", f"B {p['b']}"))
+
+
 def _run_rows(doc: dict[str, Any]) -> Rows:
     """One line per run: its own findings counted (they are on its card), and how to see them."""
     rows = []
@@ -98,14 +154,15 @@ def _budget_words(budget: dict[str, Any]) -> str:
 
 def comparison_markdown(doc: dict[str, Any]) -> str:
     """Verdict, the comparison's own findings, one line per run, paired tests, metrics, config diff."""
-    names = ", ".join(f"{r['name']} ({r['id']})" for r in doc["runs"])
-    parts = [f"# Comparison: {names}\n", f"Baseline A: {doc['runs'][0]['name']} ({doc['runs'][0]['id']}); every "
-             "change is B − A.\n", "## Verdict\n", *[f"- {v['sentence']}" for v in doc["verdict"]], "",
+    names = ", ".join(f"{cell(r['name'])} ({cell(r['id'])})" for r in doc["runs"])
+    parts = [f"# Comparison: {names}\n", f"Baseline A: {cell(doc['runs'][0]['name'])} ({cell(doc['runs'][0]['id'])}); "
+             "every change is B − A.\n", "## Verdict\n", *[f"- {cell(v['sentence'])}" for v in doc["verdict"]], "",
              findings_section(doc["findings"]),
              "## Runs (each run's own findings are on its card)\n", table(*_run_rows(doc))]
     if doc["paired"]:
         parts += ["\n## Paired tests (same examples)\n", table(*_paired_rows(doc))]
         parts += ["\nF1 per class, paired (B − A with its bootstrap CI):\n", table(*_per_class_rows(doc))]
+        parts += _discordant_markdown(doc)
     if doc.get("generations"):
         parts += ["\n## Generations (paired over prompts)\n", generations_markdown(doc["generations"])]
     parts += ["\n## Metrics\n", table(*_metric_rows(doc))]
@@ -121,12 +178,19 @@ def comparison_html(doc: dict[str, Any]) -> str:
     names = ", ".join(f"{r['name']} ({r['id']})" for r in doc["runs"])
     verdict = "".join(f'<li class="v-{escape(v["verdict"].replace(" ", "-"))}">{escape(v["sentence"])}</li>'
                       for v in doc["verdict"])
-    sections = [("verdict", "Verdict", f'<div class="result"><ul class="verdict big">{verdict}</ul></div>'),
+    forest = _forest_rows(doc)
+    sections = [("verdict", "Verdict", f'<div class="result"><ul class="verdict big">{verdict}</ul></div>'
+                 + (f'<div class="plots">{svg.forest(forest, title="Paired differences B − A (95 % CI)")}</div>'
+                    if forest else "")),
                 ("findings", f"Findings ({len(doc['findings'])})", findings_html(doc["findings"])),
                 ("runs", "Runs (each run's own findings are on its card)", _runs_html(doc))]
     if doc["paired"]:
         sections.append(("paired", "Paired tests (same examples)", html_table(*_paired_rows(doc))
-                         + "<p>F1 per class, paired (B − A with its bootstrap CI):</p>" + html_table(*_per_class_rows(doc))))
+                         + "<p>F1 per class, paired (B − A with its bootstrap CI):</p>" + html_table(*_per_class_rows(doc))
+                         + f'<div class="plots">{_per_class_bars(doc)}</div>'))
+        discordant = _discordant_html(doc)
+        if discordant:
+            sections.append(("discordant", "The rows behind the difference", discordant))
     if doc.get("generations"):
         sections.append(("generations", "Generations (paired over prompts)", generations_html(doc["generations"])))
     sections.append(("metrics", "Metrics", html_table(*_metric_rows(doc))))
@@ -136,6 +200,19 @@ def comparison_html(doc: dict[str, Any]) -> str:
                      else "<p>The configs are identical.</p>"))
     sections.append(("settings", "Settings", f'<p class="muted">{escape(_settings_line(doc))}</p>'))
     return page(f"Comparison: {names}", sections)
+
+
+def _discordant_markdown(doc: dict[str, Any]) -> list[str]:
+    parts = []
+    for p in doc["paired"]:
+        if not p["paired"] or "discordant" not in p:
+            continue
+        d = p["discordant"]
+        parts.append(f"\n{p['split']}: {d['a_right_b_wrong']['count']:,} rows only A gets right, "
+                     f"{d['b_right_a_wrong']['count']:,} only B. Where they differ most:\n")
+        parts.append(table(["true", "A predicted", "B predicted", "rows"],
+                           [[c["true"], c["a_predicted"], c["b_predicted"], c["rows"]] for c in d["by_classes"][:5]]))
+    return parts
 
 
 def _runs_html(doc: dict[str, Any]) -> str:
@@ -176,9 +253,9 @@ def _group_rows(doc: dict[str, Any]) -> Rows:
 
 def summary_markdown(doc: dict[str, Any]) -> str:
     """Takeaways, leaderboard (outliers set apart, groups), the summary's own findings."""
-    parts = [f"# Summary: {doc['source']}\n",
+    parts = [f"# Summary: {cell(doc['source'])}\n",
              f"{doc['provenance']['runs']} runs, sorted by {doc['sort']} ({doc['direction']} is better).\n",
-             "## Key takeaways\n", *[f"- {t}" for t in doc["takeaways"]], "",
+             "## Key takeaways\n", *[f"- {cell(t)}" for t in doc["takeaways"]], "",
              "## Leaderboard\n", table(*_board_rows(doc, doc["leaderboard"]))]
     if doc["set_apart"]:
         parts += ["\n## Set apart (outliers)\n", table(*_board_rows(doc, doc["set_apart"]))]

@@ -86,3 +86,9 @@ def is_tie(a: float | None, b: float | None, n: int | None = None) -> bool:
     if a is None or b is None or not (math.isfinite(a) and math.isfinite(b)):
         return a is b or (a is not None and b is not None and str(a) == str(b))
     return abs(a - b) < resolution(n)
+
+
+def plain(value: Any, key: str | None = None) -> str:
+    """A metric value for machine-readable tables (CSV): as `metric` writes it, without thousands separators;
+    empty when there is none."""
+    return "" if value is None else metric(value, key).replace(",", "")

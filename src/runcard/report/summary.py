@@ -128,6 +128,8 @@ def build_summary(views: Sequence[RunView], *, source: str, sort: str | None = N
         return {"rank": rank, "id": view.id, "name": view.name, "status": view.status, sort: m.get(sort),
                 **{c: m.get(c) for c in columns},
                 **({"group": _group_label(view, group_by, settings)} if group_by else {}),
+                "ci95": {k: list(ci) for k, ci in view.intervals().items() if k == sort or k in columns},
+                "rows": {split: ev.n for split, ev in view.evaluations.items()},
                 "findings": {s: counts.get(s, 0) for s in ("error", "warning", "info")}}
 
     leaderboard = [row(by_id[r], i + 1) for i, r in enumerate(ranked)]

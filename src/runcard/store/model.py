@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from runcard.display import table
 from runcard.eval_settings import EvalSettings, settings_from_config, settings_from_mapping
 from runcard.findings.view import task_means
 
@@ -69,6 +70,16 @@ class Run:
     def metric_keys(self) -> list[str]:
         """Every key with a logged series."""
         return self._store().metric_keys(self.id)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v:.4f}" for k, v in self.evaluated.items()
+                          if k in ("test/macro_f1", "test/accuracy", "test/kl"))
+        return f"Run({self.id}, {self.project}/{self.name}, {self.status}" + (f", {shown}" if shown else "") + ")"
+
+    def _repr_html_(self) -> str:
+        rows: list[list[Any]] = [["id", self.id], ["project/name", f"{self.project}/{self.name}"],
+                                 ["status", self.status], *[[k, v] for k, v in self.evaluated.items()]]
+        return table(["field", "value"], rows, caption="A stored run (runcard.card(run) builds its card)")
 
     @cached_property
     def settings(self) -> EvalSettings:
