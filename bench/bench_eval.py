@@ -11,6 +11,10 @@ Three contenders score the same synthetic predictions:
   computes no confidence intervals;
 - floor: one argmax and one bincount pass (the least any evaluation must do).
 
+A second case scores many classes on few rows (``--many-classes 1000 --many-rows 2000``): the
+bootstrap's memory must not grow with K^2 x n_boot. Goal: under 10 s and under 500 MB peak for
+`runcard.evaluate` with CIs and for the paired comparison of two such runs.
+
 It checks that runcard and scikit-learn agree before printing times (median of ``--repeat``),
 the ratios, and peak traced memory (tracemalloc, which sees numpy's allocations). Goal:
 scikit-learn / runcard >= 10 and runcard / floor <= 5.
@@ -138,6 +142,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--accuracy", type=float, default=0.7, help="approximate accuracy of the synthetic model")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--many-classes", type=int, default=1000, help="classes of the many-class case (0: skip)")
+    parser.add_argument("--many-rows", type=int, default=2000, help="rows of the many-class case")
     args = parser.parse_args()
 
     y, p = make_data(args.rows, args.classes, args.accuracy, args.seed)
@@ -156,6 +162,32 @@ def main() -> None:
     print(f"speed-up over scikit-learn: {t_sk / t_rc:.1f}x (goal >= 10x)")
     print(f"runcard / floor: {t_rc / t_fl:.2f}x (goal <= 5x)")
     print("numbers agree with scikit-learn to 1e-9: yes")
+    if args.many_classes:
+        many_classes(args.many_rows, args.many_classes, args.seed)
+
+
+def many_classes(rows: int, classes: int, seed: int) -> None:
+    """Many classes, few rows: time and peak of evaluate (CIs) and of a paired comparison."""
+    from runcard.compare import compare_tables  # noqa: PLC0415
+    from runcard.table import PredictionTable  # noqa: PLC0415
+
+    y, p = make_data(rows, classes, 0.5, seed)
+    q = p.copy()
+    q[: rows // 10] = q[: rows // 10][::-1]  # a second model that differs on a tenth of the rows
+    names = tuple(f"c{i}" for i in range(classes))
+    a, b = (PredictionTable(classes=names, y_true=y, probs=m, source=s) for m, s in ((p, "a"), (q, "b")))
+    t_ev, m_ev, ev = measure(lambda: runcard.evaluate(y, p, ci=True, n_boot=1000, seed=0), 1)
+    t_cmp, m_cmp, _ = measure(lambda: compare_tables(a, b, n_boot=1000, seed=0), 1)
+    t_sk, m_sk, sk = measure(lambda: sklearn_suite(y, p), 1)
+    check_agreement(ev, sk)
+    print(f"\nmany classes: rows={rows:,} classes={classes:,} input={p.nbytes / 2**20:.0f} MiB per model")
+    print(f"{'contender':<34}{'seconds':>10}{'peak MiB':>10}")
+    print(f"{'runcard.evaluate (CIs, n_boot=1000)':<34}{t_ev:>10.3f}{m_ev:>10.1f}")
+    print(f"{'runcard paired comparison':<34}{t_cmp:>10.3f}{m_cmp:>10.1f}")
+    print(f"{'scikit-learn + numpy (no CIs)':<34}{t_sk:>10.3f}{m_sk:>10.1f}")
+    worst_t, worst_m = max(t_ev, t_cmp), max(m_ev, m_cmp)
+    print(f"goal < 10 s and < 500 MiB: {'met' if worst_t < 10 and worst_m < 500 else 'NOT met'} "
+          f"({worst_t:.2f} s, {worst_m:.0f} MiB)")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """`python -m runcard` runs the command line."""
 
-from runcard.cli.app import main
+from runcard.cli.entry import main
 
 main()

@@ -17,14 +17,21 @@ import numpy as np
 
 from runcard.display import table, with_ci
 from runcard.errors import InputError
-from runcard.metrics.classification import confusion_matrix, per_class_scores, summary_scores
-from runcard.stats import LEVEL, mcnemar_exact, percentile_interval, resample_cells
+from runcard.metrics.classification import (
+    cell_marginals,
+    confusion_matrix,
+    per_class_from,
+    per_class_scores,
+    summary_from,
+    summary_scores,
+)
+from runcard.stats import LEVEL, mcnemar_exact, percentile_interval, resample_chunks
 from runcard.table import PredictionTable, reorder_classes
 
 COMPARED = ("accuracy", "macro_f1")
 _NORMAL = NormalDist()
 #: Bootstrap confusion matrices built at once are capped at this many cells (memory bound).
-BATCH_CELLS = 20_000_000
+BATCH_CELLS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -184,22 +191,20 @@ def _bootstrap_differences(
     cells: np.ndarray, counts: np.ndarray, k: int, n_boot: int, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
     """B - A scores over ``n_boot`` joint resamples of the occupied (true, A, B) cells; ``f1`` holds
-    the per-class differences, shape (n_boot, k)."""
-    draws = resample_cells(counts, n_boot, rng)  # (n_boot, cells)
+    the per-class differences, shape (n_boot, k). Each resample is scored from its marginals and
+    the draws come in chunks of at most `BATCH_CELLS` values: memory O(chunk (cells + k))."""
     true, rest = np.divmod(cells, k * k)
     pred_a, pred_b = np.divmod(rest, k)
     out = {key: np.empty(n_boot) for key in COMPARED}
     out["f1"] = np.empty((n_boot, k))
-    batch = max(1, BATCH_CELLS // (k * k))
-    for start in range(0, n_boot, batch):
-        chunk = draws[start : start + batch]
-        m = len(chunk)
-        offsets = (np.arange(m) * k * k)[:, None]
+    start = 0
+    for draws in resample_chunks(counts, n_boot, rng, BATCH_CELLS // max(len(cells), k, 1)):
+        m = len(draws)
         scores = []
         for pred in (pred_a, pred_b):
-            flat = (offsets + true * k + pred).reshape(-1)
-            cms = np.bincount(flat, weights=chunk.reshape(-1), minlength=m * k * k).reshape(m, k, k)
-            scores.append({**summary_scores(cms), "f1": per_class_scores(cms)["f1"]})
+            marg = cell_marginals(draws, true, pred, k)
+            scores.append({**summary_from(*marg), "f1": per_class_from(*marg)["f1"]})
         for key in (*COMPARED, "f1"):
             out[key][start : start + m] = scores[1][key] - scores[0][key]
+        start += m
     return out

@@ -21,23 +21,39 @@ import numpy as np
 
 from runcard.errors import InputError
 
-FUNCTIONS = {"log": np.log, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs, "minimum": np.minimum,
-             "maximum": np.maximum, "clip": np.clip}
+#: Each function with its arity, called with exactly that many arguments by name (never numpy's ``out=``).
+FUNCTIONS: dict[str, tuple[int, Any]] = {
+    "log": (1, lambda x: np.log(x)), "exp": (1, lambda x: np.exp(x)), "sqrt": (1, lambda x: np.sqrt(x)),
+    "abs": (1, lambda x: np.abs(x)), "minimum": (2, lambda a, b: np.minimum(a, b)),
+    "maximum": (2, lambda a, b: np.maximum(a, b)), "clip": (3, lambda x, lo, hi: np.clip(x, lo, hi)),
+}
+#: Bounds on an expression: its length in characters, the nesting of its tree, the size of a number in it.
+MAX_LENGTH = 1000
+MAX_DEPTH = 40
+MAX_LITERAL = 1e300
 BUILTINS = ("max_prob", "entropy")
 OPERATORS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide, ast.Pow: np.power}
 
 
-def _check(node: ast.AST, name: str, known: set[str], classes: set[str], source: str) -> None:
-    where = f"derived.{name} = {source!r}"
+def _check(node: ast.AST, name: str, known: set[str], classes: set[str], source: str, depth: int = 0) -> None:
+    where = f"derived.{name} = {source[:80]!r}"
+    if depth > MAX_DEPTH:
+        raise InputError(f"{where}: nested more than {MAX_DEPTH} deep; split it into named steps.")
     if isinstance(node, ast.Expression):
-        return _check(node.body, name, known, classes, source)
+        return _check(node.body, name, known, classes, source, depth + 1)
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        try:
+            number = float(node.value)
+        except OverflowError:
+            number = float("inf")
+        if not abs(number) <= MAX_LITERAL:
+            raise InputError(f"{where}: the number {str(node.value)[:20]}... is larger than {MAX_LITERAL:g}.")
         return None
     if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
-        _check(node.left, name, known, classes, source)
-        return _check(node.right, name, known, classes, source)
+        _check(node.left, name, known, classes, source, depth + 1)
+        return _check(node.right, name, known, classes, source, depth + 1)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        return _check(node.operand, name, known, classes, source)
+        return _check(node.operand, name, known, classes, source, depth + 1)
     if isinstance(node, ast.Name):
         if node.id in known or node.id in BUILTINS:
             return None
@@ -51,8 +67,11 @@ def _check(node: ast.AST, name: str, known: set[str], classes: set[str], source:
             return None
         raise InputError(f"{where}: write P['<class name>'] with a quoted class name.")
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS and not node.keywords:
+        arity = FUNCTIONS[node.func.id][0]
+        if len(node.args) != arity:
+            raise InputError(f"{where}: {node.func.id}() takes {arity} argument(s), got {len(node.args)}.")
         for arg in node.args:
-            _check(arg, name, known, classes, source)
+            _check(arg, name, known, classes, source, depth + 1)
         return None
     raise InputError(f"{where}: {ast.unparse(node)!r} is not allowed; use numbers, + - * / **, P['<class>'], "
                      f"{', '.join(BUILTINS)}, earlier names and {', '.join(FUNCTIONS)}().")
@@ -65,10 +84,14 @@ def validate(expressions: Mapping[str, str], classes: Sequence[str]) -> dict[str
     for name, source in expressions.items():
         if not name.isidentifier() or name in BUILTINS or name == "P" or name in FUNCTIONS:
             raise InputError(f"derived.{name}: use a plain name that is not P, {', '.join(BUILTINS)} or a function.")
+        if not isinstance(source, str) or len(source) > MAX_LENGTH:
+            raise InputError(f"derived.{name}: give an expression of at most {MAX_LENGTH} characters (a string).")
         try:
             tree = ast.parse(source, mode="eval")
         except SyntaxError as exc:
-            raise InputError(f"derived.{name} = {source!r}: not a valid expression ({exc.msg}).") from None
+            raise InputError(f"derived.{name} = {source[:80]!r}: not a valid expression ({exc.msg}).") from None
+        except (RecursionError, MemoryError):
+            raise InputError(f"derived.{name}: nested too deep to read; split it into named steps.") from None
         _check(tree, name, known, set(classes), source)
         parsed[name] = tree
         known.add(name)
@@ -102,7 +125,7 @@ def evaluate(expressions: Mapping[str, str], probs: np.ndarray, classes: Sequenc
             return probs[:, index[str(key.value)]]
         if isinstance(node, ast.Call):
             name: Any = node.func
-            func: Any = FUNCTIONS[name.id]
+            func: Any = FUNCTIONS[name.id][1]
             return func(*(run(a) for a in node.args))
         raise AssertionError("validated above")
 

@@ -11,7 +11,6 @@ Each builds exactly what the matching command builds (`runcard card`, `compare`,
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from runcard.display import framed
 from runcard.errors import InputError
 from runcard.eval_settings import EvalSettings
 from runcard.findings.budget import ALPHA
+from runcard.jsonsafe import dumps
 from runcard.report.card import build_card
 from runcard.report.comparison import build_comparison
 from runcard.report.html import card_html
@@ -60,7 +60,7 @@ class Document:
         """Write the document atomically; the suffix picks the form: ``.md``, ``.html`` or ``.json``."""
         path = Path(path)
         forms = {".md": self.markdown, ".markdown": self.markdown, ".html": self.html, ".htm": self.html,
-                 ".json": lambda: json.dumps(self.data, indent=2, allow_nan=False) + "\n"}
+                 ".json": lambda: dumps(self.data, indent=2) + "\n"}
         if path.suffix.lower() not in forms:
             raise InputError(f"{path}: save a {self.kind} as .md, .html or .json.")
         with atomic_path(path) as tmp:

@@ -21,9 +21,12 @@ from runcard.errors import InputError
 from runcard.eval_settings import EvalSettings
 from runcard.metrics.calibration_error import Bins, check_bins, equal_mass_bins, equal_width_bins
 from runcard.metrics.classification import (
+    cell_marginals,
     confusion_matrix,
     most_confused_pairs,
+    per_class_from,
     per_class_scores,
+    summary_from,
     summary_scores,
     undefined_scores,
 )
@@ -35,7 +38,7 @@ from runcard.metrics.probabilistic import (
     row_statistics,
     top_k_from_rank,
 )
-from runcard.stats import LEVEL, percentile_interval, resample_cells
+from runcard.stats import LEVEL, percentile_interval, resample_chunks
 from runcard.table import PredictionTable, check_targets
 
 #: Scores that get a bootstrap interval under ``ci95``.
@@ -344,21 +347,24 @@ def _evaluate(
 
 def _intervals(cm: np.ndarray, n_boot: int, seed: int, level: float = LEVEL
                ) -> tuple[dict[str, tuple[float, float]], np.ndarray]:
-    """Percentile CIs of the summary scores and of each class's F1 over ``n_boot`` resamples of ``cm``'s
-    cells, drawn in chunks so that at most `BOOT_CELLS` resampled cells exist at once (a chunk's draws
-    continue the same random stream, so the result does not depend on the chunk size)."""
+    """Percentile CIs of the summary scores and of each class's F1 over ``n_boot`` multinomial resamples
+    of ``cm``'s occupied cells. Each resample is scored from its marginals (`cell_marginals`), never
+    built as a K x K matrix, and the draws come in chunks of at most `BOOT_CELLS` values, so peak memory
+    is O(chunk (cells + K)) whatever ``n_boot`` and K are (a chunk's draws continue the same random
+    stream, so the result does not depend on the chunk size)."""
     rng = np.random.default_rng(seed)
     k = cm.shape[0]
-    chunk = max(1, BOOT_CELLS // (k * k))
+    flat = cm.reshape(-1)
+    occupied = np.flatnonzero(flat)
+    true, pred = np.divmod(occupied, k)
     scores: dict[str, list[np.ndarray]] = {key: [] for key in CI_KEYS}
     f1: list[np.ndarray] = []
-    for start in range(0, n_boot, chunk):
-        boots = resample_cells(cm, min(chunk, n_boot - start), rng)
-        summary = summary_scores(boots)
+    for draws in resample_chunks(flat[occupied], n_boot, rng, BOOT_CELLS // max(len(occupied), k, 1)):
+        tp, support, predicted = cell_marginals(draws, true, pred, k)
+        summary = summary_from(tp, support, predicted)
         for key in CI_KEYS:
             scores[key].append(summary[key])
-        f1.append(per_class_scores(boots)["f1"])
-        del boots
+        f1.append(per_class_from(tp, support, predicted)["f1"])
     ci95 = {}
     for key in CI_KEYS:
         lo, hi = percentile_interval(np.concatenate(scores[key]), level)

@@ -1,12 +1,15 @@
 """Is a run's owner process still alive? Crashed runs are marked, and their journals replayed.
 
-On the owner's host a run is judged at once: the process with the recorded pid must exist, not
-be a zombie, and have the recorded start time (so a reused pid is not mistaken for the owner).
-From any other host the run is judged by its heartbeat: older than the timeout means crashed.
+The owner holds an exclusive lock (flock) on the run's lock file beside its journal for as long as it runs.
+A reader that sees that file (the same host and journal folder: the embedded store's folder) judges the run at
+once by trying the lock: held means alive, whatever PID namespace the owner is in, and a reused pid cannot
+fool it. A reader that cannot see the lock (another host of a shared PostgreSQL store, another journal folder)
+judges by the heartbeat: older than the timeout means crashed. A pid alone never decides.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -14,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from runcard.journal import journal_path, read_journal
+from runcard.journal import journal_path, lock_held, lock_path, read_journal
 from runcard.store.base import Store
 from runcard.store.model import Run
 
@@ -57,11 +60,12 @@ def process_identity(pid: int) -> str | None:
 
 
 def owner_alive(host: str | None, pid: int | None, proc_start: str | None, heartbeat_at: float | None,
-                *, now: float | None = None, timeout: float = HEARTBEAT_TIMEOUT) -> bool | None:
-    """True/False when the owner can be judged, None when nothing was recorded about it."""
-    if host is not None and host == hostname() and pid is not None:
-        identity = process_identity(pid)
-        return identity is not None and (proc_start is None or identity == proc_start)
+                *, now: float | None = None, timeout: float = HEARTBEAT_TIMEOUT, lock: Path | None = None) -> bool | None:
+    """True/False when the owner can be judged, None when nothing was recorded about it: by the owner's lock
+    (``lock``, when the file is there), else by the heartbeat."""
+    held = lock_held(lock) if lock is not None else None
+    if held is not None:
+        return held
     if heartbeat_at is None or host is None:
         return None
     return (now if now is not None else time.time()) - heartbeat_at <= timeout
@@ -78,20 +82,29 @@ def recover_journal(store: Store, run_id: str) -> int:
     return len(points)
 
 
+def run_alive(store: Store, run_id: str) -> bool | None:
+    """Whether the owner of a run is alive (see the module docstring)."""
+    host, pid, proc_start, heartbeat_at = store.liveness_info(run_id)
+    return owner_alive(host, pid, proc_start, heartbeat_at, lock=lock_path(store.journal_dir, run_id))
+
+
 def reconcile(store: Store, runs: list[Run]) -> list[Run]:
-    """Mark runs whose owner died as crashed (replaying their journals); return the updated list."""
+    """Mark runs whose owner died as crashed (replaying their journals), and replay the journal a run left
+    when its last write failed, once its owner is gone; return the updated list."""
     out = []
     for run in runs:
+        journal = journal_path(store.journal_dir, run.id)
         if run.status == "running":
-            host, pid, proc_start, heartbeat_at = store.liveness_info(run.id)
-            if owner_alive(host, pid, proc_start, heartbeat_at) is False:
-                if host == hostname():
+            if run_alive(store, run.id) is False:
+                if journal.exists():
                     recover_journal(store, run.id)
-                store.set_status(run.id, "crashed", ended_at=heartbeat_at, only_if="running",
+                store.set_status(run.id, "crashed", ended_at=store.liveness_info(run.id)[3], only_if="running",
                                  error="the owner process died without ending the run (detected by runcard)")
+                with contextlib.suppress(OSError):
+                    lock_path(store.journal_dir, run.id).unlink(missing_ok=True)  # no one holds it any more
                 run = store.get_run(run.id)
-        elif run.status == "crashed" and journal_path(store.journal_dir, run.id).exists():
-            recover_journal(store, run.id)  # marked crashed from another host; its journal is here
+        elif journal.exists() and lock_held(lock_path(store.journal_dir, run.id)) is not True:
+            recover_journal(store, run.id)  # crashed (seen from another host) or a failed last write: replay
             run = store.get_run(run.id)
         out.append(run)
     return out

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from runcard.errors import InputError
-from runcard.liveness import owner_alive, reconcile
-from runcard.store import Run, Store, open_store
+from runcard.liveness import reconcile, run_alive
+from runcard.store import ArtifactError, Run, Store, open_store
 from runcard.store.model import STATUSES
 
 
@@ -49,14 +50,27 @@ def load_checkpoint(run_id: str, name: str | None = None, store: str | Store | N
 
 
 def delete_run(id_or_prefix: str, store: str | Store | None = None, *, force: bool = False) -> Run:
-    """Remove a run and its records; artifact files no other run uses are deleted too."""
+    """Remove a run and its records; artifact files no other run uses are deleted too. A stored artifact path
+    that leads outside the store's artifact root is left alone, with a `RuntimeWarning` naming it."""
+    run, left = remove_run(id_or_prefix, store, force=force)
+    for problem in left:
+        warnings.warn(problem, RuntimeWarning, stacklevel=2)
+    return run
+
+
+def remove_run(id_or_prefix: str, store: str | Store | None = None, *, force: bool = False) -> tuple[Run, list[str]]:
+    """`delete_run`, returning what it left alone (stored paths outside the artifact root: never deleted)."""
     opened = open_store(store)
     run = get_run(id_or_prefix, opened)
     if run.status == "running" and not force:
-        host, pid, proc_start, heartbeat = opened.liveness_info(run.id)
-        if owner_alive(host, pid, proc_start, heartbeat) is not False:
+        host, pid, _, _ = opened.liveness_info(run.id)
+        if run_alive(opened, run.id) is not False:
             raise InputError(f"run {run.id} is still running (pid {pid} on {host}); stop it first, or pass --force.")
+    left = []
     for art in opened.delete_run(run.id):
         if not opened.artifact_in_use(art.sha256):
-            opened.artifacts.remove(art.path)
-    return run
+            try:
+                opened.artifacts.remove(art.path)
+            except ArtifactError as exc:
+                left.append(f"left alone: {exc}")
+    return run, left

@@ -8,6 +8,9 @@ depends on the number of non-empty cells, not on the number of rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
 
 #: Confidence level of every interval runcard reports.
@@ -31,6 +34,15 @@ def resample_cells(counts: np.ndarray, n_boot: int, rng: np.random.Generator) ->
     return out.reshape((n_boot, *np.shape(counts)))
 
 
+def resample_chunks(counts: np.ndarray, n_boot: int, rng: np.random.Generator, chunk: int
+                    ) -> Iterator[np.ndarray]:
+    """`resample_cells` of a 1-D ``counts`` in chunks of at most ``chunk`` resamples (``(m, len(counts))``
+    each); the chunks continue one random stream, so their concatenation equals one big draw."""
+    chunk = max(1, chunk)
+    for start in range(0, n_boot, chunk):
+        yield resample_cells(counts, min(chunk, n_boot - start), rng)
+
+
 def percentile_interval(samples: np.ndarray, level: float = LEVEL) -> np.ndarray:
     """Equal-tailed percentile interval along axis 0: ``[lower, upper]`` (shape ``(2, ...)``)."""
     tail = (1.0 - level) / 2.0 * 100.0
@@ -47,6 +59,45 @@ def mcnemar_exact(only_a_right: int, only_b_right: int) -> float:
     discordant = only_a_right + only_b_right
     if discordant == 0:
         return 1.0
-    from scipy.stats import binomtest  # imported here: scipy.stats costs ~0.6 s at CLI start-up
+    from scipy.stats import binomtest  # imported on use: see normal_cdf
 
     return float(binomtest(min(only_a_right, only_b_right), discordant, 0.5).pvalue)
+
+
+# scipy.stats costs ~0.6 s to import: these wrappers import it on first use, so commands that compute
+# no test (listing runs, showing one) start fast.
+
+
+def normal_cdf(z: Any) -> Any:
+    """The standard normal distribution function (`scipy.stats.norm.cdf`)."""
+    from scipy.stats import norm
+
+    return norm.cdf(z)
+
+
+def normal_sf(z: Any) -> Any:
+    """The standard normal survival function, 1 - cdf (`scipy.stats.norm.sf`)."""
+    from scipy.stats import norm
+
+    return norm.sf(z)
+
+
+def normal_ppf(q: Any) -> Any:
+    """The standard normal quantile function (`scipy.stats.norm.ppf`)."""
+    from scipy.stats import norm
+
+    return norm.ppf(q)
+
+
+def binomial_cdf(k: Any, n: Any, p: Any) -> Any:
+    """P[X <= k] for X ~ Binomial(n, p) (`scipy.stats.binom.cdf`)."""
+    from scipy.stats import binom
+
+    return binom.cdf(k, n, p)
+
+
+def binomial_sf(k: Any, n: Any, p: Any) -> Any:
+    """P[X > k] for X ~ Binomial(n, p) (`scipy.stats.binom.sf`)."""
+    from scipy.stats import binom
+
+    return binom.sf(k, n, p)

@@ -20,6 +20,7 @@ import threading
 import time
 import traceback
 import uuid
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -27,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from runcard.errors import InputError
+from runcard.errors import InputError, RunCardError
 from runcard.eval_settings import EvalSettings, settings_from_config, settings_from_mapping
 from runcard.evaluate import Evaluation
-from runcard.journal import Journal, journal_path
+from runcard.journal import Journal, OwnerLock, journal_path, lock_path
 from runcard.liveness import hostname, process_identity
 from runcard.store import Artifact, MetricPoint, NewRun, Store, open_store
 from runcard.store.evaluations import evaluate_and_keep
@@ -156,6 +157,8 @@ class ActiveRun:
         self._seq = 0
         self._last_step: dict[str, int] = {}
         self._journal = Journal(journal_path(store.journal_dir, self.id))
+        self._owner = OwnerLock(lock_path(store.journal_dir, self.id))  # held until the run ends: it is alive
+        self._write_error: BaseException | None = None
         self._done = threading.Event()
         self._closed = False
         self._monitor = threading.Thread(target=self._watch, name=f"runcard-{self.id}", daemon=True)
@@ -182,11 +185,30 @@ class ActiveRun:
             raise InputError(f"finish(status={status!r}): expected 'finished' or 'failed'.")
         self._done.set()
         self._monitor.join(timeout=10)
-        self.flush()
+        try:
+            self.flush()
+        except Exception as exc:  # noqa: BLE001 -- the journal keeps every acknowledged point: say where
+            self._fail_keeping_journal(exc)
+            return
         self.store.set_status(self.id, status, error=error, ended_at=time.time())
-        self._journal.close(remove=True)
+        self._journal.close(remove=True)  # only now: the database holds every point the journal held
+        self._owner.release()
         self._closed = True
         atexit.unregister(self._at_exit)
+
+    def _fail_keeping_journal(self, exc: BaseException) -> None:
+        """The last write failed: keep the journal (the only other copy of the points), mark the run failed if
+        the store still takes a write, and say where the points are and how they come back."""
+        message = (f"metric points could not be written to the store ({type(exc).__name__}: {exc}); every point "
+                   f"log_metric accepted is in the journal {self._journal.path}, which runcard replays into the store "
+                   "the next time it reads this run on this host (e.g. `runcard runs`)")
+        self._journal.close(remove=False)
+        self._owner.release()
+        self._closed = True
+        atexit.unregister(self._at_exit)
+        with contextlib.suppress(Exception):
+            self.store.set_status(self.id, "failed", error=message, ended_at=time.time())
+        raise RunCardError(f"run {self.id}: {message}.") from exc
 
     def _at_exit(self) -> None:
         # A script that never left a `with` block or called finish(): it ended normally.
@@ -196,10 +218,13 @@ class ActiveRun:
     def _watch(self) -> None:
         last_beat = time.monotonic()
         while not self._done.wait(min(self._flush_interval, self._heartbeat_interval)):
-            self.flush()
-            if time.monotonic() - last_beat >= self._heartbeat_interval:
-                self.store.heartbeat(self.id, time.time())
-                last_beat = time.monotonic()
+            try:  # a failed write keeps its points in the buffer (and the journal): the next tick retries
+                self.flush()
+                if time.monotonic() - last_beat >= self._heartbeat_interval:
+                    self.store.heartbeat(self.id, time.time())
+                    last_beat = time.monotonic()
+            except Exception as exc:  # noqa: BLE001 -- finish() reports it
+                self._write_error = exc
 
     def _check_open(self) -> None:
         if self._closed:
@@ -228,10 +253,21 @@ class ActiveRun:
                 self._last_step[key] = at
                 points.append(MetricPoint(self._seq, key, at, value, now))
                 self._seq += 1
-            self._journal.append(points)
+            self._journal.append(points)  # raises if it fails: then nothing was acknowledged
             self._buffer.extend(points)
             if len(self._buffer) >= self._batch_size:
-                self._flush_locked()
+                try:
+                    self._flush_locked()
+                except Exception as exc:  # noqa: BLE001 -- acknowledged all the same: the journal holds them
+                    self._store_failed(exc)
+
+    def _store_failed(self, exc: BaseException) -> None:
+        """A batch did not reach the store: its points stay buffered (and journaled) and are retried; say so once."""
+        if self._write_error is None:
+            warnings.warn(f"run {self.id}: the store refused a write ({type(exc).__name__}: {exc}); the points are "
+                          f"kept in memory and in the journal {self._journal.path}, and retried", RuntimeWarning,
+                          stacklevel=4)
+        self._write_error = exc
 
     def log_loss_terms(self, terms: Mapping[str, Any], weights: Mapping[str, float] | None = None,
                        step: int | None = None, *, grad_norms: bool = False, params: Any = None) -> None:
@@ -269,7 +305,11 @@ class ActiveRun:
     def _flush_locked(self) -> None:
         if self._buffer:
             batch, self._buffer = self._buffer, []
-            self.store.log_metrics(self.id, batch)
+            try:
+                self.store.log_metrics(self.id, batch)
+            except BaseException:
+                self._buffer = batch + self._buffer  # not written: keep them for the next try
+                raise
 
     # -- stages and artifacts ---------------------------------------------------------------------
 
@@ -350,6 +390,10 @@ class ActiveRun:
         return store_generations(self.store, self.id, split, table).sha256
 
 
+#: The runs this process started, in order (`runcard run` says what an interrupt left in the store).
+STARTED: list[str] = []
+
+
 def start_run(project: str, name: str | None = None, *, config: Mapping[str, Any] | None = None,
               tags: Mapping[str, Any] | None = None, store: str | Store | None = None,
               evaluation: EvalSettings | Mapping[str, Any] | None = None,
@@ -379,5 +423,6 @@ def start_run(project: str, name: str | None = None, *, config: Mapping[str, Any
         eval_settings=settings.to_dict(),
     )
     opened.create_run(new)
+    STARTED.append(run_id)
     return ActiveRun(opened, new, batch_size=batch_size, flush_interval=flush_interval,
                      heartbeat_interval=heartbeat_interval)

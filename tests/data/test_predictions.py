@@ -140,6 +140,6 @@ def test_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
         raise OSError("disk full")
 
     monkeypatch.setattr(module.pacsv, "write_csv", explode)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="out.csv: cannot write it"):  # named, with the fix: not a raw OSError
         write_predictions(table, tmp_path / "out.csv")
     assert list(tmp_path.iterdir()) == []

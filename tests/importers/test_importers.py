@@ -1,20 +1,15 @@
-"""Importers, each fed a layout written in the test (and MLflow also through a real MLflow run)."""
+"""Importers of layouts a test can write by hand (MLflow: tests/importers/test_mlflow.py, with the real package)."""
 
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from runcard import list_runs, load_checkpoint, table_from_arrays, write_predictions
 from runcard.errors import InputError
-from runcard.importers import detect, import_path
+from runcard.importers import import_path
 
 
 @pytest.fixture
@@ -27,113 +22,6 @@ def store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def write_predictions_file(path: Path) -> None:
     table = table_from_arrays(["a", "b", "a"], [[0.9, 0.1], [0.3, 0.7], [0.4, 0.6]], classes=["a", "b"])
     write_predictions(table, path)
-
-
-def make_mlruns(root: Path) -> Path:
-    exp = root / "mlruns" / "1"
-    run = exp / "0f0f0f0f0f0f4a4a8b8b123456789abc"
-    (run / "params").mkdir(parents=True)
-    (run / "metrics" / "train").mkdir(parents=True)
-    (run / "tags").mkdir()
-    (run / "artifacts").mkdir()
-    (exp / "meta.yaml").write_text("experiment_id: '1'\nname: agnews\nlifecycle_stage: active\n")
-    (run / "meta.yaml").write_text(
-        "run_id: 0f0f0f0f0f0f4a4a8b8b123456789abc\nrun_name: baseline\nstatus: 3\n"
-        "start_time: 1700000000000\nend_time: 1700000060000\nlifecycle_stage: active\nexperiment_id: '1'\n")
-    (run / "params" / "lr").write_text("0.001")
-    (run / "params" / "optimizer").write_text("adamw")
-    (run / "metrics" / "train" / "loss").write_text(
-        "1700000001000 0.9 0\n1700000002000 0.6 1\n1700000003000 0.4 2\n")
-    (run / "metrics" / "val_acc").write_text("1700000004000 0.71 2\n")
-    (run / "tags" / "mlflow.runName").write_text("baseline")
-    (run / "tags" / "seed").write_text("0")
-    write_predictions_file(run / "artifacts" / "val_predictions.csv")
-    deleted = exp / "deadbeefdeadbeefdeadbeefdeadbeef"
-    deleted.mkdir()
-    (deleted / "meta.yaml").write_text("run_id: deadbeef\nstatus: 3\nlifecycle_stage: deleted\n")
-    return root / "mlruns"
-
-
-def test_mlflow_file_layout(tmp_path: Path, store_url: str) -> None:
-    report = import_path(make_mlruns(tmp_path), store_url)
-    assert report.kind == "mlflow-files" and len(report.imported) == 1 and report.points == 4
-    run = list_runs(store=store_url)[0]
-    assert (run.project, run.name, run.status) == ("agnews", "baseline", "finished")
-    assert run.config == {"lr": 0.001, "optimizer": "adamw"} and run.tags == {"seed": "0"}
-    assert run.history("train/loss") == [(0, 0.9), (1, 0.6), (2, 0.4)]
-    assert run.summary == {"train/loss": 0.4, "val_acc": 0.71}
-    assert run.created_at == 1700000000.0 and run.ended_at == 1700000060.0
-    assert run.predictions("val").n == 3
-    again = import_path(tmp_path / "mlruns", store_url)
-    assert again.imported == [] and again.skipped == ["mlflow:0f0f0f0f0f0f4a4a8b8b123456789abc"]
-    assert len(list_runs(store=store_url)) == 1
-
-
-def make_mlflow_db(path: Path) -> Path:
-    """The tables and columns of MLflow's SQLite schema that runcard reads (as MLflow 3 writes them)."""
-    with sqlite3.connect(path) as conn:
-        conn.executescript("""
-            CREATE TABLE experiments (experiment_id INTEGER PRIMARY KEY, name VARCHAR(256), artifact_location
-              VARCHAR(256), lifecycle_stage VARCHAR(32), creation_time BIGINT, last_update_time BIGINT, workspace TEXT);
-            CREATE TABLE runs (run_uuid VARCHAR(32) PRIMARY KEY, name VARCHAR(250), source_type VARCHAR(20),
-              source_name VARCHAR(500), entry_point_name VARCHAR(50), user_id VARCHAR(256), status VARCHAR(9),
-              start_time BIGINT, end_time BIGINT, source_version VARCHAR(50), lifecycle_stage VARCHAR(20),
-              artifact_uri VARCHAR(200), experiment_id INTEGER, deleted_time BIGINT);
-            CREATE TABLE metrics (key VARCHAR(250), value FLOAT, timestamp BIGINT, run_uuid VARCHAR(32), step BIGINT,
-              is_nan BOOLEAN);
-            CREATE TABLE params (key VARCHAR(250), value VARCHAR(8000), run_uuid VARCHAR(32));
-            CREATE TABLE tags (key VARCHAR(250), value VARCHAR(8000), run_uuid VARCHAR(32));
-            INSERT INTO experiments VALUES (1, 'stance', 'mlartifacts/1', 'active', 0, 0, 'default');
-            INSERT INTO runs VALUES ('aaaa1111', 'focal', 'LOCAL', '', '', 'me', 'FAILED', 1700000000000,
-              1700000100000, '', 'active', 'mlartifacts/1/aaaa1111/artifacts', 1, NULL);
-            INSERT INTO runs VALUES ('bbbb2222', 'gone', 'LOCAL', '', '', 'me', 'FINISHED', 1700000000000,
-              1700000100000, '', 'deleted', '', 1, 1700000200000);
-            INSERT INTO metrics VALUES ('loss', 1.5, 1700000001000, 'aaaa1111', 0, 0);
-            INSERT INTO metrics VALUES ('loss', 0, 1700000002000, 'aaaa1111', 1, 1);
-            INSERT INTO params VALUES ('gamma', '2.0', 'aaaa1111');
-            INSERT INTO tags VALUES ('mlflow.user', 'me', 'aaaa1111');
-            INSERT INTO tags VALUES ('task', 'stance', 'aaaa1111');
-        """)
-    artifacts = path.parent / "mlartifacts" / "1" / "aaaa1111" / "artifacts"
-    artifacts.mkdir(parents=True)
-    write_predictions_file(artifacts / "predictions_test.parquet")
-    return path
-
-
-def test_mlflow_sqlite_database(tmp_path: Path, store_url: str) -> None:
-    db = make_mlflow_db(tmp_path / "mlflow.db")
-    report = import_path(db, store_url)
-    assert report.kind == "mlflow-sqlite" and len(report.imported) == 1
-    run = list_runs(store=store_url)[0]
-    assert (run.project, run.name, run.status, run.config, run.tags) == ("stance", "focal", "failed", {"gamma": 2.0},
-                                                                        {"task": "stance"})
-    history = run.history("loss")
-    assert history[0] == (0, 1.5) and history[1][0] == 1 and np.isnan(history[1][1])
-    assert run.predictions("test").n == 3
-    assert detect(tmp_path, None)[0] == "mlflow-sqlite"  # a folder holding mlflow.db
-
-
-def test_real_mlflow_run(tmp_path: Path, store_url: str) -> None:
-    """A run written by MLflow itself (file store), read back by runcard."""
-    pytest.importorskip("mlflow")  # in the test extra (mlflow-skinny): present under `make test`
-    script = f"""
-import mlflow
-mlflow.set_tracking_uri({(tmp_path / 'mlruns').as_uri()!r})
-mlflow.set_experiment("real")
-with mlflow.start_run(run_name="r1"):
-    mlflow.log_params({{"lr": 0.01, "epochs": 3}})
-    for step in range(3):
-        mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
-    mlflow.set_tag("seed", "7")
-"""
-    env = dict(os.environ, MLFLOW_ALLOW_FILE_STORE="true")
-    subprocess.run([sys.executable, "-c", script], check=True, env=env, capture_output=True, timeout=300, cwd=tmp_path)
-    report = import_path(tmp_path / "mlruns", store_url)
-    assert report.kind == "mlflow-files" and len(report.imported) == 1
-    run = list_runs(store=store_url)[0]
-    assert (run.project, run.name, run.status) == ("real", "r1", "finished")
-    assert run.config == {"lr": 0.01, "epochs": 3} and run.tags == {"seed": "7"}
-    assert run.history("loss") == [(0, 1.0), (1, 0.5), (2, 1 / 3)]
 
 
 def test_wandb_run_folders(tmp_path: Path, store_url: str) -> None:

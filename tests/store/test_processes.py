@@ -88,9 +88,19 @@ def test_other_hosts_are_judged_by_heartbeat() -> None:
     assert owner_alive(None, None, None, None) is None
 
 
-def test_a_reused_pid_is_not_the_owner() -> None:
+def test_the_owner_lock_decides_not_the_pid(tmp_path: Path) -> None:
+    """A process holding a run's lock is alive whatever pid was recorded (a pid reused, or seen from another PID
+    namespace); once it is gone the lock is free and the run is dead, even if its pid now names a live process."""
     import socket
 
-    me = os.getpid()
-    assert owner_alive(socket.gethostname(), me, process_identity(me), None) is True
-    assert owner_alive(socket.gethostname(), me, "another-boot:12345", None) is False
+    path = tmp_path / "run.lock"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom runcard.journal import OwnerLock\n"
+                               f"OwnerLock(__import__('pathlib').Path({str(path)!r}))\nprint('held', flush=True)\n"
+                               "time.sleep(600)"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    me = os.getpid()  # a live pid that is not the owner
+    assert owner_alive(socket.gethostname(), 999_999, "another-boot:1", None, lock=path) is True
+    holder.kill()
+    holder.wait(timeout=30)
+    assert owner_alive(socket.gethostname(), me, process_identity(me), None, lock=path) is False
+    assert owner_alive(socket.gethostname(), me, None, None, lock=tmp_path / "none.lock") is None  # no lock, no beat

@@ -1,4 +1,4 @@
-"""`runcard import PATH`: bring runs from MLflow, W&B, Hugging Face Trainer or folders into the store."""
+"""`runcard import PATH`: bring runs from MLflow, W&B, Hugging Face Trainer, TensorBoard or folders into the store."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ EPILOG = (
     "  runcard import mlflow.db --project agnews\n\n"
     "  runcard import wandb/ --json\n\n"
     "  runcard import outputs/bert-run-3            (a Hugging Face Trainer output folder)\n\n"
+    "  runcard import outputs/                      (several Trainer output folders: one run each)\n\n"
+    "  runcard import lightning_logs/               (TensorBoard event files: one run per folder)\n\n"
     "  runcard import experiments/                  (one folder per run with metrics.json)\n\n"
     "What is recognised: docs/import.md. Importing the same source twice adds nothing."
 )
@@ -41,3 +43,10 @@ def import_command(
                   f"{report.points:,} metric points; skipped {len(report.skipped)} already in the store.")
     if report.imported:
         console.print("new run ids: " + ", ".join(report.imported))
+    for run in report.runs:
+        console.print(f"  {run['run']} {run['name']} ({run['status']}): {run['points']:,} points, {run['summary']} "
+                      f"summary values, {run['config_keys']} config keys, {run['checkpoints']} checkpoints, "
+                      f"{run['predictions']} prediction files", soft_wrap=True)
+    warn = Console(stderr=True)
+    for line in report.warnings:
+        warn.print(f"warning: {line}", soft_wrap=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated, Any
 
 import typer
+
+from runcard.jsonsafe import dumps
 
 Bins = Annotated[int, typer.Option("--bins", min=1, help="Bins for ECE/MCE (equal width) and adaptive ECE (equal mass).")]
 Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed of the bootstrap resampling.")]
@@ -27,8 +28,8 @@ SeedOverride = Annotated[int | None, typer.Option("--seed", min=0, help="Seed of
 
 
 def print_json(payload: Any) -> None:
-    """Write one JSON object to stdout (NaN is never emitted: it is not JSON)."""
-    sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False) + "\n")
+    """Write one JSON object to stdout; NaN and infinities as the strings "NaN", "Infinity", "-Infinity"."""
+    sys.stdout.write(dumps(payload, indent=2) + "\n")
 
 StoreUrl = Annotated[
     str | None,

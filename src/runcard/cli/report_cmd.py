@@ -21,6 +21,7 @@ from runcard.data.atomic import atomic_path
 from runcard.errors import InputError
 from runcard.findings import RunView
 from runcard.importers import detect
+from runcard.jsonsafe import dumps
 from runcard.report.card import build_card
 from runcard.report.comparison import load_targets
 from runcard.report.html import card_html
@@ -73,10 +74,8 @@ def emit(doc: dict[str, Any], text: str, out: Path | None, as_json: bool) -> Non
     if out is None:
         typer.echo(text, nl=False)
         return
-    import json
-
     with atomic_path(out) as tmp:
-        tmp.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n" if as_json else text, encoding="utf-8")
+        tmp.write_text(dumps(doc, indent=2) + "\n" if as_json else text, encoding="utf-8")
     Console(stderr=True).print(f"wrote {out}")
 
 

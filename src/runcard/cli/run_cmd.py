@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from runcard import tracking
 from runcard.cli.options import AsJson, StoreUrl, print_json
 from runcard.cli.render import findings_text
 from runcard.errors import InputError
@@ -41,6 +43,25 @@ def _start(config: Path | None, from_run: str | None, store: Store, *, quiet: bo
     raise InputError("give a CONFIG file or --from RUN (a stored run to re-run), exactly one.")
 
 
+def interrupted(store: Store, run_ids: list[str]) -> str:
+    """What a Ctrl-C left in the store, read from the store itself (so the message and the store agree)."""
+    if not run_ids:
+        return "interrupted before any run was created: nothing was recorded."
+    lines = []
+    for run_id in run_ids:
+        status = get_run(run_id, store).status
+        if status == "finished":
+            lines.append(f"interrupted after run {run_id} finished: it is stored as finished; its card may not have "
+                         f"been written: `runcard card {run_id} --html --out CARD.html` writes it.")
+        elif status == "running":  # not marked yet: mark it, with what it had logged
+            store.set_status(run_id, "failed", error="interrupted (Ctrl-C)", ended_at=time.time(), only_if="running")
+            lines.append(f"interrupted: run {run_id} is marked failed, with what it had logged (runcard show {run_id}).")
+        else:
+            lines.append(f"interrupted: run {run_id} is {status} in the store, with what it had logged "
+                         f"(runcard show {run_id}).")
+    return "\n".join(lines)
+
+
 def run_command(
     config: Annotated[Path | None, typer.Argument(help="Recipe config (TOML).", show_default=False)] = None,
     from_run: Annotated[str | None, typer.Option("--from", help="Re-run this stored run (id or prefix) from the "
@@ -61,11 +82,11 @@ def run_command(
     Ctrl-C stops it: the run is marked failed with everything logged so far, and the exit code is 130.
     """
     opened = open_store(store)
+    started = len(tracking.STARTED)
     try:
         result = _start(config, from_run, opened, quiet=quiet, quick=quick, objective=objective)
     except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted: the run is marked failed in the store, with what it had logged "
-                                   "(runcard runs shows it).")
+        Console(stderr=True, soft_wrap=True).print(interrupted(opened, tracking.STARTED[started:]))
         raise typer.Exit(130) from None
     origin = get_run(result.run_id, opened).tags.get("rerun_of") if from_run is not None else None
     if as_json:

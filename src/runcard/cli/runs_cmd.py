@@ -10,7 +10,7 @@ from rich.console import Console
 from runcard.cli.options import AsJson, StoreUrl, print_json
 from runcard.cli.render import print_group
 from runcard.cli.render_runs import run_detail, runs_table
-from runcard.runs import delete_run, get_run, list_runs
+from runcard.runs import get_run, list_runs, remove_run
 
 RUNS_EPILOG = (
     "Examples:\n\n"
@@ -60,5 +60,8 @@ def rm_command(
     store: StoreUrl = None,
 ) -> None:
     """Remove a run, its metrics and records, and artifact files no other run uses."""
-    removed = delete_run(run, store, force=force)
-    Console(stderr=True).print(f"removed run {removed.id} ({removed.project}/{removed.name})")
+    removed, left = remove_run(run, store, force=force)
+    console = Console(stderr=True)
+    console.print(f"removed run {removed.id} ({removed.project}/{removed.name})", markup=False)
+    for problem in left:
+        console.print(problem, markup=False)

@@ -60,16 +60,26 @@ def load_predictions(path: str | Path, *, renormalize: bool = False) -> Predicti
 
 
 def _read_csv(path: Path) -> pa.Table:
+    """Read with Arrow's default block; a cell larger than a block (a long text) is retried with one
+    block spanning the whole file rather than rejected."""
     header = path.open(encoding="utf-8", errors="replace").readline()
     types = {name: pa.string() for name in TEXT_COLUMNS}
-    try:
-        return pacsv.read_csv(
-            path,
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
-        )
-    except pa.ArrowInvalid as exc:
-        raise InputError(f"{path}: not a readable CSV file ({exc}); header was {header.strip()[:200]!r}.") from None
+    block = None
+    for _ in range(2):
+        try:
+            return pacsv.read_csv(
+                path,
+                read_options=pacsv.ReadOptions(block_size=block) if block else None,
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
+            )
+        except pa.ArrowInvalid as exc:
+            if "straddling" in str(exc) and block is None:
+                block = min(path.stat().st_size + 1, 2**31 - 1)
+                continue
+            raise InputError(f"{path}: not a readable CSV file ({exc}); header was "
+                             f"{header.strip()[:200]!r}.") from None
+    raise AssertionError("unreachable")
 
 
 def _read_parquet(path: Path) -> pa.Table:
@@ -162,11 +172,11 @@ def _table_from_columns(table: pa.Table, where: str, renormalize: bool) -> Predi
         order = [f"target_{c}" for c in classes]
         targets = _checked_probs(_matrix(table, where, order, "target probability"), where, order, renormalize)
     index = {c: i for i, c in enumerate(classes)}
-    labels = _strings(table, "label")
+    labels = _strings(table, "label", where)
     y_true = _codes(where, "label", labels, index)
     ids = None
     if "id" in names:
-        ids = np.asarray(_strings(table, "id"), dtype=object)
+        ids = np.asarray(_strings(table, "id", where), dtype=object)
         dup = find_duplicate(ids)
         if dup is not None:
             value, first, second = dup
@@ -180,8 +190,8 @@ def _table_from_columns(table: pa.Table, where: str, renormalize: bool) -> Predi
             notes.append(f"{off} rows renormalised to sum to 1 (largest deviation {np.abs(raw_sums - 1).max():.3g})")
     return PredictionTable(
         classes=tuple(classes), y_true=y_true, probs=probs, logits=logits, ids=ids,
-        texts=np.asarray(_strings(table, "text"), dtype=object) if "text" in names else None,
-        pred=_codes(where, "pred", _strings(table, "pred"), index) if "pred" in names else None,
+        texts=np.asarray(_strings(table, "text", where), dtype=object) if "text" in names else None,
+        pred=_codes(where, "pred", _strings(table, "pred", where), index) if "pred" in names else None,
         targets=targets, source=where, notes=tuple(notes),
     )
 
@@ -194,10 +204,14 @@ def _classes(where: str, columns: list[str]) -> list[str]:
     return classes
 
 
-def _strings(table: pa.Table, name: str) -> list[str | None]:
+def _strings(table: pa.Table, name: str, where: str = "") -> list[str | None]:
     column = table.column(name)
     if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
-        column = column.cast(pa.string())
+        try:
+            column = column.cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            raise InputError(f"{where}: column {name} has type {column.type}, which has no text form; write "
+                             f"{name} as strings or numbers.") from None
     return column.to_pylist()
 
 
@@ -231,6 +245,14 @@ def _matrix(table: pa.Table, where: str, columns: list[str], what: str) -> np.nd
                     f"{where}: row {i + 1}, column {name}: {value!r} is not a number; every {what} must "
                     "be numeric."
                 ) from None
+    if what == "logit":
+        bad = ~np.isfinite(out)
+        if bad.any():
+            row, col = (int(i[0]) for i in np.nonzero(bad))
+            raise InputError(
+                f"{where}: row {row + 1}, column {columns[col]}: logit {float(out[row, col])!r} is not a finite "
+                "number; write finite logits (or probabilities in prob_ columns)."
+            )
     return out
 
 

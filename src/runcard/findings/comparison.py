@@ -9,11 +9,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 
 from runcard.findings.model import Finding
 from runcard.findings.view import RunView
 from runcard.metrics.directions import direction, is_counter
+from runcard.stats import normal_sf
 
 #: constant_metric: runs needed, and the rounding that counts as identical.
 CONSTANT_MIN_RUNS = 3
@@ -148,7 +148,7 @@ def outliers(views: Sequence[RunView]) -> list[Finding]:
             distance = abs(lg - median)
             factor = 10**distance
             z = distance / mad if mad > 0 else (math.inf if distance > 0 else 0.0)
-            p_value = 0.0 if math.isinf(z) else float(2 * norm.sf(z))
+            p_value = 0.0 if math.isinf(z) else float(2 * normal_sf(z))
             out.append(Finding(
                 "outlier_run", "warning", f"run {view.id} ({view.name}) is {factor:.0f}x off the group on {key}",
                 {"run": view.id, "deviations": [{"metric": key, "value": float(value), "group_median": float(10**median),
@@ -214,7 +214,7 @@ def val_test_disagreement(views: Sequence[RunView], val_key: str, test_key: str)
     if ci_best is not None and ci_chosen is not None:
         se = math.hypot(ci_best[1] - ci_best[0], ci_chosen[1] - ci_chosen[0]) / (2 * 1.959963984540054)
         gap = abs(metrics[best][test_key] - metrics[chosen][test_key])
-        p_value = min(1.0, (len(shared) - 1) * float(norm.sf(gap / se))) if se > 0 else (0.0 if gap > 0 else 1.0)
+        p_value = min(1.0, (len(shared) - 1) * float(normal_sf(gap / se))) if se > 0 else (0.0 if gap > 0 else 1.0)
     elif position < allowed or by_id[best].intervals() or by_id[chosen].intervals():
         return []  # agreeing, or evaluated runs whose metric has no CI: another metric of theirs is judged
     return [Finding(

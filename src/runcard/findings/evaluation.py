@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import binom, norm
 
 from runcard.evaluate import Evaluation
 from runcard.findings.model import Finding
+from runcard.stats import binomial_cdf, binomial_sf, normal_cdf, normal_ppf
 
 #: majority_collapse: share of predictions on one class that counts as collapse.
 COLLAPSE_SHARE = 0.9
@@ -83,7 +83,7 @@ def majority_collapse(ev: Evaluation, split: str, run: str = "") -> list[Finding
                         impact=pred_share - true_share)]
     if ev.n < 20 or len(ev.classes) < 2 or majority_rate >= 1.0:
         return []
-    p_value = float(binom.cdf(correct, ev.n, bar))
+    p_value = float(binomial_cdf(correct, ev.n, bar))
     title = (f"{split}: accuracy {ev.accuracy:.4f} barely beats always predicting {_name(ev, majority)!r} "
              f"({majority_rate:.4f}): below {bar:.4f}, a fifth of the way from it to 1, beyond noise (p = {p_value:.3g})")
     return [Finding("majority_collapse", "warning", title, evidence, advice, runs, (split,), (_name(ev, majority),),
@@ -109,7 +109,7 @@ def minority_collapse(ev: Evaluation, split: str, run: str = "", ratio: float = 
             # the standard error is at least that of a proportion on the class's rows (Agresti-Coull)
             shrunk = (f1[i] * support[i] + 2) / (support[i] + 4)
             se = max((ci[1] - ci[0]) / (2 * z), float(np.sqrt(shrunk * (1 - shrunk) / (support[i] + 4))))
-            p_value = float(norm.cdf((f1[i] - bar) / se))
+            p_value = float(normal_cdf((f1[i] - bar) / se))
         elif not f1[i] < bar:
             continue
         out.append(Finding(
@@ -130,7 +130,7 @@ def minority_collapse(ev: Evaluation, split: str, run: str = "", ratio: float = 
 
 def _z(ev: Evaluation) -> float:
     level = (ev.settings.get("ci") or {}).get("level", 0.95) if isinstance(ev.settings.get("ci"), dict) else 0.95
-    return float(norm.ppf(0.5 + level / 2))
+    return float(normal_ppf(0.5 + level / 2))
 
 
 def confusable_pairs(ev: Evaluation, split: str, run: str = "") -> list[Finding]:
@@ -157,7 +157,7 @@ def confusable_pairs(ev: Evaluation, split: str, run: str = "") -> list[Finding]
     chance_arr = np.array([c[5] for c in candidates])
     correct_arr = np.array([c[6] for c in candidates])
     bars = np.minimum(chance_arr + MARGIN * (1 - chance_arr), 1.0)
-    p_values = binom.cdf(correct_arr, n_arr, bars)
+    p_values = binomial_cdf(correct_arr, n_arr, bars)
     out = []
     for (a, b, ab, ba, n, chance, correct), bar, p_value in zip(candidates, bars, p_values):
         names = (_name(ev, a), _name(ev, b))
@@ -192,7 +192,7 @@ def near_perfect(ev: Evaluation, split: str, run: str = "") -> list[Finding]:
     if majority_rate >= 0.95 or ev.n < 50:
         return []
     correct = round(ev.accuracy * ev.n)
-    p_value = float(binom.sf(correct - 1, ev.n, NEAR_PERFECT_NULL))
+    p_value = float(binomial_sf(correct - 1, ev.n, NEAR_PERFECT_NULL))
     return [Finding(
         "leakage", "warning", f"{split}: accuracy {ev.accuracy:.4f} on a task whose majority rate is {majority_rate:.3f}"
         f" (above {NEAR_PERFECT_NULL} beyond noise, p = {p_value:.3g})",

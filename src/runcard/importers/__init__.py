@@ -1,8 +1,9 @@
-"""`runcard import PATH`: read runs from MLflow, W&B, Hugging Face Trainer or a plain folder tree.
+"""`runcard import PATH`: read runs from MLflow, W&B, Hugging Face Trainer, TensorBoard or a plain folder tree.
 
 Detection order: an MLflow SQLite database file (or ``mlflow.db`` in the folder), an ``mlruns``
-folder, W&B run folders, a Trainer output folder, then a generic tree. Formats are described in
-`runcard.importers.mlflow` and `runcard.importers.others` and in docs/import.md.
+folder, W&B run folders, Trainer output folders, TensorBoard event files, then a generic tree.
+Formats are described in `runcard.importers.mlflow`, `.wandb`, `.hf`, `.tensorboard` and `.others`
+and in docs/import.md.
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from runcard.errors import InputError
-from runcard.importers import mlflow, others
+from runcard.importers import hf, mlflow, others, tensorboard, wandb
 from runcard.importers.records import ImportedRun, ImportReport, write_runs
 from runcard.store import Store, open_store
 
 LOOKED_FOR = (
     "an MLflow tracking database (SQLite file with experiments/runs/metrics tables, or mlflow.db inside)",
     "an MLflow mlruns/ folder (<experiment>/meta.yaml and <experiment>/<run>/meta.yaml)",
-    "W&B run folders (wandb/run-*/files/ or offline-run-*/files/)",
-    "a Hugging Face Trainer output folder (trainer_state.json, at the top or in checkpoint-*/)",
+    "W&B run folders (wandb/run-*/ or offline-run-*/ holding run-<id>.wandb or files/)",
+    "Hugging Face Trainer output folders (trainer_state.json at the top or in checkpoint-*/, of the folder or its sub-folders)",
+    "TensorBoard event files (events.out.tfevents.*, in the folder or below)",
     "a generic tree: a folder, or sub-folders, holding " + ", ".join(others.METRIC_FILES),
 )
 
@@ -38,12 +40,15 @@ def detect(path: Path, project: str | None, *, checkpoints: bool = True) -> tupl
     mlruns = mlflow.find_mlruns(path)
     if mlruns is not None:
         return "mlflow-files", mlflow.read_mlruns(mlruns, project)
-    wandb_dirs = others.wandb_run_dirs(path)
+    wandb_dirs = wandb.wandb_run_dirs(path)
     if wandb_dirs:
-        return "wandb", others.read_wandb(wandb_dirs, project, default_project)
-    states = others.trainer_states(path)
-    if states:
-        return "hf-trainer", [others.read_hf_trainer(path, states, project, checkpoints)]
+        return "wandb", wandb.read_wandb(wandb_dirs, project, default_project)
+    trainer_dirs = hf.trainer_run_dirs(path)
+    if trainer_dirs:
+        return "hf-trainer", [hf.read_hf_trainer(d, hf.trainer_states(d), project, checkpoints) for d in trainer_dirs]
+    event_dirs = tensorboard.event_dirs(path)
+    if event_dirs:
+        return "tensorboard", tensorboard.read_tensorboard(path, event_dirs, project)
     generic = others.generic_run_dirs(path)
     if generic:
         return "generic", others.read_generic(generic, project, default_project, checkpoints)
@@ -54,8 +59,9 @@ def detect(path: Path, project: str | None, *, checkpoints: bool = True) -> tupl
 def import_path(path: str | Path, store: str | Store | None = None, *, project: str | None = None,
                 checkpoints: bool = True) -> ImportReport:
     """Import every run found at ``path``; runs already imported (same source) are skipped."""
-    kind, records = detect(Path(path), project, checkpoints=checkpoints)
-    return write_runs(records, open_store(store), ImportReport(kind))
+    path = Path(path)
+    kind, records = detect(path, project, checkpoints=checkpoints)
+    return write_runs(records, open_store(store), ImportReport(kind), path if path.is_dir() else path.parent)
 
 
 __all__ = ["LOOKED_FOR", "ImportReport", "ImportedRun", "detect", "import_path"]

@@ -55,9 +55,35 @@ def per_class_scores(cm: np.ndarray) -> dict[str, np.ndarray]:
     F1 is ``2 TP / (2 TP + FP + FN)``, which is defined whenever the class is either true or
     predicted somewhere (it equals the harmonic mean of precision and recall when both are).
     """
-    tp = np.diagonal(cm, axis1=-2, axis2=-1).astype(np.float64)
-    support = cm.sum(axis=-1)
-    predicted = cm.sum(axis=-2)
+    return per_class_from(*marginals(cm))
+
+
+def marginals(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The diagonal (true positives), row sums (support) and column sums (predicted) of ``cm``: every
+    score here depends on the matrix only through these three ``(..., K)`` arrays."""
+    cm = np.asarray(cm)
+    return np.diagonal(cm, axis1=-2, axis2=-1), cm.sum(axis=-1), cm.sum(axis=-2)
+
+
+def cell_marginals(weights: np.ndarray, true: np.ndarray, pred: np.ndarray, k: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`marginals` of many confusion matrices given as counts over a list of cells, without building
+    the matrices: ``weights`` is ``(m, c)`` counts of the cells whose true and predicted classes are
+    ``true`` and ``pred`` (each ``(c,)``). Costs O(m (c + K)) instead of O(m K^2)."""
+    m = weights.shape[0]
+    offsets = (np.arange(m) * k)[:, None]
+
+    def sums(index: np.ndarray, w: np.ndarray) -> np.ndarray:
+        flat = (offsets + index[None, :]).reshape(-1)
+        return np.bincount(flat, weights=w.reshape(-1), minlength=m * k).reshape(m, k)
+
+    diagonal = true == pred
+    return sums(true[diagonal], weights[:, diagonal]), sums(true, weights), sums(pred, weights)
+
+
+def per_class_from(tp: np.ndarray, support: np.ndarray, predicted: np.ndarray) -> dict[str, np.ndarray]:
+    """`per_class_scores` from the three `marginals`."""
+    tp = np.asarray(tp, dtype=np.float64)
     return {
         "precision": _ratio(tp, predicted),
         "recall": _ratio(tp, support),
@@ -74,16 +100,20 @@ def summary_scores(cm: np.ndarray) -> dict[str, np.ndarray]:
     and ``zero_division=0``). Balanced accuracy averages recall over the classes that have
     support, as `sklearn.metrics.balanced_accuracy_score` does.
     """
-    cm = np.asarray(cm)
-    per = per_class_scores(cm)
-    n = cm.sum(axis=(-2, -1)).astype(np.float64)
-    support = per["support"].astype(np.float64)
-    predicted = per["predicted"].astype(np.float64)
-    trace = np.trace(cm, axis1=-2, axis2=-1).astype(np.float64)
+    return summary_from(*marginals(cm))
+
+
+def summary_from(tp: np.ndarray, support: np.ndarray, predicted: np.ndarray) -> dict[str, np.ndarray]:
+    """`summary_scores` from the three `marginals` (trace and total follow from them)."""
+    per = per_class_from(tp, support, predicted)
+    support = np.asarray(support, dtype=np.float64)
+    predicted = np.asarray(predicted, dtype=np.float64)
+    n = support.sum(axis=-1)
+    trace = np.asarray(tp, dtype=np.float64).sum(axis=-1)
     accuracy = _ratio(trace, n)
     has_support = support > 0
     balanced = _ratio((per["recall"] * has_support).sum(axis=-1), has_support.sum(axis=-1))
-    out = {
+    return {
         "accuracy": accuracy,
         "balanced_accuracy": balanced,
         "macro_precision": per["precision"].mean(axis=-1),
@@ -99,7 +129,6 @@ def summary_scores(cm: np.ndarray) -> dict[str, np.ndarray]:
         "cohen_kappa": _kappa(trace, support, predicted, n),
         "mcc": _mcc(trace, support, predicted, n),
     }
-    return out
 
 
 def _kappa(trace: np.ndarray, support: np.ndarray, predicted: np.ndarray, n: np.ndarray) -> np.ndarray:

@@ -5,12 +5,12 @@ diversity of passing samples, and the weight-hash checks; written as JSON and Ma
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runcard.data.atomic import atomic_path
 from runcard.generation.evaluate import evaluate_generations
+from runcard.jsonsafe import dumps
 from runcard.polychromic.evaluate import evaluate_systems, passing_only
 from runcard.polychromic.summary import (
     DIVERSITY,
@@ -79,7 +79,7 @@ def write_summary(config: PolyConfig, setup: Setup, supervised: ArmOutcome, arms
     out = out if out.is_absolute() else Path.cwd() / out
     stem = out / f"polychromic-{supervised.record.run_id}"
     with atomic_path(stem.with_suffix(".json")) as tmp:
-        tmp.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+        tmp.write_text(dumps(doc, indent=2, default=str), encoding="utf-8")
     with atomic_path(stem.with_suffix(".md")) as tmp:
         tmp.write_text(summary_markdown(doc, tables), encoding="utf-8")
     _say(doc, tables, stem, say)

@@ -96,8 +96,7 @@ def build_card(store: Store, run: Run, *, targets: dict[str, dict[str, Any]] | N
             "curves": {k: thin(v) for k, v in sorted(loaded.view.series.items())
                        if len(v) > 1 and not k.endswith("/raw")},
             "step_unit": step_unit(run, loaded.view.series),
-            "selected_step": next((a.meta.get("step") for a in reversed(run.artifacts)
-                                   if a.kind == "checkpoint" and a.meta.get("step") is not None), None),
+            "selected_step": selected_step(run),
             "loss_terms": _loss_terms(loaded.view.series),
             "stages": dict(run.stages), "total_seconds": sum(run.stages.values()),
             "wall_seconds": None if run.ended_at is None else run.ended_at - run.created_at,
@@ -163,6 +162,18 @@ def _generations(store: Store, run: Run, settings: EvalSettings) -> list[dict[st
     return stored_result(store, run, "generations", "card", [arts[s].sha256 for s in sorted(arts)], settings,
                          lambda: {"splits": card_generations(store, run, n_boot=settings.n_boot,
                                                              seed=settings.seed)})["splits"]  # type: ignore[no-any-return]
+
+
+def selected_step(run: Run) -> int | None:
+    """The step of the checkpoint the run's results come from, marked on its training curves: the one marked
+    ``best`` (an imported Trainer folder's best checkpoint), else the one the latest test predictions name, else
+    the latest checkpoint that has a step."""
+    stepped = [a for a in run.artifacts if a.kind == "checkpoint" and a.meta.get("step") is not None]
+    best = [a for a in stepped if a.meta.get("best")]
+    tested = [a.meta.get("checkpoint") for a in run.artifacts if a.kind == "predictions" and a.meta.get("split") == "test"]
+    linked = [a for a in stepped if tested and a.sha256 == tested[-1]]
+    chosen = (best or linked or stepped)[-1:]
+    return chosen[0].meta["step"] if chosen else None
 
 
 def step_unit(run: Run, series: Mapping[str, list[tuple[int, float]]]) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from runcard.jsonsafe import dumps
 from runcard.report import numbers, svg
 from runcard.report import rows as R
 from runcard.report.card_result import LABELS
@@ -58,7 +59,7 @@ def page(title: str, sections: list[tuple[str, str, str]], *, script: str = "") 
 
 def json_script(element_id: str, payload: Any) -> str:
     """``payload`` as inert JSON inside the page: ``<``, ``>`` and ``&`` escaped, so no text can end the element."""
-    text = json.dumps(payload, separators=(",", ":"), allow_nan=False)
+    text = dumps(payload, separators=(",", ":"))
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return f'<script type="application/json" id="{escape(element_id)}">{text}</script>'
 

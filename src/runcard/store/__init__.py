@@ -18,7 +18,7 @@ from runcard.errors import InputError
 from runcard.store.artifacts import ArtifactError, ArtifactStore
 from runcard.store.base import MetricPoint, NewRun, Store
 from runcard.store.model import Artifact, Run
-from runcard.store.sql import SqlStore, StoreError
+from runcard.store.sql import SqlStore, StoreError, StoreFileError
 
 DEFAULT_URL = "sqlite:///.runcard/runcard.db"
 
@@ -71,5 +71,5 @@ def open_store(store: str | Store | None = None) -> Store:
 
 __all__ = [
     "DEFAULT_URL", "Artifact", "ArtifactError", "ArtifactStore", "MetricPoint", "NewRun", "Run", "SqlStore",
-    "Store", "StoreError", "absolute_url", "open_store", "store_url",
+    "Store", "StoreError", "StoreFileError", "absolute_url", "open_store", "store_url",
 ]

@@ -9,10 +9,13 @@ fsynced, then renamed into place, so a crash never leaves a partial artifact at 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
+import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,28 +66,103 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+#: Temporary copies older than this (seconds) whose writer no longer holds their lock are orphans.
+ORPHAN_AGE = 60.0
+
+
+@contextlib.contextmanager
+def _locked_tmp(tmp_dir: Path, *, directory: bool = False) -> Iterator[Path]:
+    """A new temporary path under ``tmp_dir`` whose lock file this process holds (flock) while it writes, so
+    `ArtifactStore.clean_tmp` can tell a live copy from one a killed process left; removed on the way out."""
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    path = tmp_dir / uuid.uuid4().hex
+    lock = os.open(f"{path}.lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if directory:
+            path.mkdir()
+        yield path
+    finally:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.exists():
+            path.unlink()
+        with contextlib.suppress(OSError):
+            os.unlink(f"{path}.lock")
+        os.close(lock)
+
+
+def _refuse_links(src: Path) -> list[Path]:
+    """The regular files under ``src``, sorted; a symbolic link anywhere in the tree is an error naming it (a link
+    can point outside the tree: runcard never follows one)."""
+    files = []
+    for folder, dirs, names in os.walk(src, followlinks=False):
+        for entry in [*dirs, *names]:
+            path = Path(folder) / entry
+            if path.is_symlink():
+                raise InputError(f"{path} is a symbolic link (to {os.readlink(path)}); runcard does not follow links "
+                                 "out of what it stores: copy the file itself into the folder, or log its target.")
+        files += [Path(folder) / n for n in names]
+    return sorted(files)
+
+
 class ArtifactStore:
-    """Artifact files under one root directory (a local or shared file system)."""
+    """Artifact files under one root directory (a local or shared file system). Every stored path is resolved
+    and must stay inside the root before it is read, verified or deleted."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
 
-    def _tmp(self) -> Path:
-        tmp = self.root / "tmp"
-        tmp.mkdir(parents=True, exist_ok=True)
-        return tmp / uuid.uuid4().hex
+    def clean_tmp(self) -> int:
+        """Remove temporary copies left by a killed writer (older than `ORPHAN_AGE` and unlocked); their count."""
+        tmp_dir = self.root / "tmp"
+        if not tmp_dir.is_dir():
+            return 0
+        removed = 0
+        now = time.time()
+        for lock_path in tmp_dir.glob("*.lock"):
+            try:
+                if now - lock_path.stat().st_mtime < ORPHAN_AGE:
+                    continue
+                fd = os.open(lock_path, os.O_WRONLY)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue  # a live writer holds it
+            target = lock_path.with_suffix("")
+            if target.is_dir():
+                shutil.rmtree(target, ignore_errors=True)
+            elif target.exists():
+                target.unlink()
+            lock_path.unlink()
+            os.close(fd)
+            removed += 1
+        for stray in tmp_dir.iterdir():  # copies of versions before the locks: old enough is orphaned
+            if stray.name.endswith(".lock") or Path(f"{stray}.lock").exists() or now - stray.stat().st_mtime < 86400:
+                continue
+            if stray.is_dir():
+                shutil.rmtree(stray, ignore_errors=True)
+            else:
+                stray.unlink()
+            removed += 1
+        return removed
 
     def put_file(self, src: str | Path, name: str | None = None) -> Stored:
-        """Copy a file in (hashing while copying) and return its address."""
+        """Copy a file in (hashing while copying) and return its address. A symbolic link is refused."""
         src = Path(src)
+        if src.is_symlink():
+            raise InputError(f"{src} is a symbolic link (to {os.readlink(src)}); runcard does not follow links: "
+                             "log the file it points to.")
         if not src.is_file():
             raise InputError(f"{src}: no such file to store.")
         name = name or src.name
         _check_name(name)
-        tmp = self._tmp()
         digest = hashlib.sha256()
         size = 0
-        try:
+        with _locked_tmp(self.root / "tmp") as tmp:
             with open(src, "rb") as reader, open(tmp, "wb") as writer:
                 while chunk := reader.read(CHUNK):
                     digest.update(chunk)
@@ -94,34 +172,30 @@ class ArtifactStore:
                 os.fsync(writer.fileno())
             sha = digest.hexdigest()
             return Stored(sha, size, self._place(tmp, sha, name))
-        finally:
-            if tmp.exists():
-                tmp.unlink()
 
     def put_bytes(self, data: bytes, name: str) -> Stored:
         """Store bytes (e.g. a Parquet file built in memory) under ``name``."""
         _check_name(name)
-        tmp = self._tmp()
-        try:
+        with _locked_tmp(self.root / "tmp") as tmp:
             with open(tmp, "wb") as writer:
                 writer.write(data)
                 writer.flush()
                 os.fsync(writer.fileno())
             sha = hashlib.sha256(data).hexdigest()
             return Stored(sha, len(data), self._place(tmp, sha, name))
-        finally:
-            if tmp.exists():
-                tmp.unlink()
 
     def put_dir(self, src: str | Path, name: str | None = None) -> Stored:
-        """Copy a directory in; its address is the digest of its manifest."""
+        """Copy a directory in; its address is the digest of its manifest. A symbolic link in it is refused."""
         src = Path(src)
+        if src.is_symlink():
+            raise InputError(f"{src} is a symbolic link (to {os.readlink(src)}); runcard does not follow links: "
+                             "log the folder it points to.")
         name = name or src.name
         _check_name(name)
-        tmp = self._tmp()
+        files = _refuse_links(src)
         entries = []
-        try:
-            for path in sorted(p for p in src.rglob("*") if p.is_file()):
+        with _locked_tmp(self.root / "tmp", directory=True) as tmp:
+            for path in files:
                 rel = path.relative_to(src).as_posix()
                 target = tmp / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -134,9 +208,6 @@ class ArtifactStore:
             sha = manifest_digest(manifest)
             placed = self._place(tmp, sha, name)
             return Stored(sha, sum(size for _, _, size in manifest), placed, manifest)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
 
     def _place(self, tmp: Path, sha: str, name: str) -> str:
         rel = f"{sha[:2]}/{sha}/{name}"
@@ -153,12 +224,20 @@ class ArtifactStore:
         return rel
 
     def path(self, rel: str) -> Path:
-        """Absolute path of a stored artifact."""
-        return self.root / rel
+        """Absolute path of a stored artifact; `ArtifactError` when the stored path leads outside the root (a
+        ``..``, an absolute path, or a link), so nothing outside the store is read or deleted through it."""
+        candidate = self.root / rel
+        root = self.root.resolve()
+        if Path(rel).is_absolute() or ".." in Path(rel).parts or not candidate.resolve().is_relative_to(root):
+            raise ArtifactError(f"stored artifact path {rel!r} leads outside the artifact root {root}; refusing to "
+                                "read, verify or delete it (the store's records were changed by hand or by another "
+                                "tool).")
+        return candidate
 
     def verify(self, rel: str, sha256: str, *, manifest: list[list[object]] | None = None, owner: str = "") -> Path:
-        """Re-hash a stored artifact and return its path; raise `ArtifactError` if missing or changed."""
-        path = self.root / rel
+        """Re-hash a stored artifact and return its path; raise `ArtifactError` if missing or changed (for a
+        directory: a file missing, changed, or added)."""
+        path = self.path(rel)
         where = f"{owner}: " if owner else ""
         if not path.exists():
             raise ArtifactError(f"{where}artifact file {path} is missing (expected sha256 {sha256}); "
@@ -167,9 +246,15 @@ class ArtifactStore:
         if path.is_dir():
             if manifest is None:
                 raise ArtifactError(f"{where}{path} is a directory but no manifest was recorded.")
+            present = {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file() or p.is_symlink()}
+            extra = sorted(present - {str(r) for r, _, _ in manifest})
+            if extra:
+                raise ArtifactError(f"{where}stored directory {path} holds files it was not stored with "
+                                    f"({extra[:3]}); refusing to use it.")
             found = []
             for rel_file, _, _ in manifest:
-                file_sha, size = sha256_file(path / str(rel_file)) if (path / str(rel_file)).is_file() else ("", 0)
+                target = path / str(rel_file)
+                file_sha, size = sha256_file(target) if target.is_file() and not target.is_symlink() else ("", 0)
                 found.append((str(rel_file), file_sha, size))
             actual = manifest_digest(tuple(found))
         else:
@@ -180,8 +265,8 @@ class ArtifactStore:
         return path
 
     def remove(self, rel: str) -> None:
-        """Delete a stored artifact (file or directory) and its hash folder if empty."""
-        path = self.root / rel
+        """Delete a stored artifact (file or directory) and its hash folder if empty; never outside the root."""
+        path = self.path(rel)
         if path.is_dir():
             shutil.rmtree(path)
         elif path.exists():
@@ -191,5 +276,8 @@ class ArtifactStore:
 
 
 def _check_name(name: str) -> None:
-    if not name or "/" in name or "\\" in name or name in (".", ".."):
-        raise InputError(f"artifact name {name!r}: give a plain file name (no slashes).")
+    if not name or "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
+        raise InputError(f"artifact name {name!r}: give a plain file name (no slashes, no NUL).")
+    if len(name.encode("utf-8")) > 200:
+        raise InputError(f"artifact name {name[:40]!r}... is {len(name.encode('utf-8'))} bytes; give a name of at "
+                         "most 200 bytes.")

@@ -61,6 +61,8 @@ class Store(Protocol):
     url: str
     artifacts: ArtifactStore
     journal_dir: Path
+    #: True for a store opened without write access: reads work, computed records are not kept.
+    read_only: bool
 
     def create_run(self, run: NewRun) -> None: ...
 

@@ -31,9 +31,17 @@ EVALUATION = "evaluation"
 
 def keep_evaluation(store: Store, run_id: str, key: str, sha256: str, settings: EvalSettings, ev: Evaluation) -> None:
     """Store ``ev``, the evaluation of the predictions ``sha256`` (``key``) of run ``run_id`` with its settings."""
+    _keep(store, run_id, settings, Record(EVALUATION, key, sha256, settings.key, json.dumps(ev.to_record()),
+                                          __version__, time.time(), ev.named_scores(f"{key}/")))
+
+
+def _keep(store: Store, run_id: str, settings: EvalSettings, record: Record) -> None:
+    """Keep a computed record. A read-only store keeps nothing: the result is recomputed, from the same
+    stored inputs with the same settings (so the same numbers), each time it is read."""
+    if store.read_only:
+        return
     store.set_eval_settings(run_id, settings.to_dict())
-    store.put_record(run_id, Record(EVALUATION, key, sha256, settings.key, json.dumps(ev.to_record()), __version__,
-                                    time.time(), ev.named_scores(f"{key}/")))
+    store.put_record(run_id, record)
 
 
 def evaluate_and_keep(store: Store, run_id: str, key: str, sha256: str, table: PredictionTable,
@@ -92,6 +100,5 @@ def stored_result(store: Store, run: Run, kind: str, key: str, inputs: list[str]
         return payload
     result = json.loads(json.dumps(compute()))
     if use.key == own.key:
-        store.set_eval_settings(run.id, own.to_dict())
-        store.put_record(run.id, Record(kind, key, shas, own.key, json.dumps(result), __version__, time.time()))
+        _keep(store, run.id, own, Record(kind, key, shas, own.key, json.dumps(result), __version__, time.time()))
     return result

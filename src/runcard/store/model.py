@@ -110,7 +110,7 @@ class Run:
             "id": self.id, "project": self.project, "name": self.name, "status": self.status,
             "config": self.config, "tags": dict(self.tags), "stages": dict(self.stages),
             "artifacts": [a.to_dict() for a in self.artifacts],
-            "summary": {k: (None if v != v else v) for k, v in self.summary.items()},  # NaN is not JSON
+            "summary": dict(self.summary),  # NaN and infinities: written as strings by runcard.jsonsafe
             "created_at": self.created_at, "ended_at": self.ended_at, "heartbeat_at": self.heartbeat_at,
             "host": self.host, "pid": self.pid, "error": self.error, "source": self.source,
             "eval_settings": self.eval_settings, "evaluated": dict(self.evaluated),

@@ -137,3 +137,17 @@ def _v2(conn: Connection) -> None:
 
 MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
+#: Columns added after version 1, with the version that added them (the rest date from version 1).
+ADDED = {(runs.name, "eval_settings"): 2}
+#: Tables added after version 1.
+TABLES_ADDED = {records.name: 2}
+
+
+def tables_of(version: int) -> list[Table]:
+    """The tables a store at `version` holds."""
+    return [t for t in metadata.sorted_tables if TABLES_ADDED.get(t.name, 1) <= version]
+
+
+def column_since(column: Column) -> int:  # type: ignore[type-arg]
+    """The schema version that added `column`."""
+    return ADDED.get((column.table.name, column.name), 1)

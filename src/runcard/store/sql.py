@@ -8,8 +8,10 @@ advisory lock) so two processes opening a new store at once do not race.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +28,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     true,
     update,
@@ -33,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from runcard.errors import InputError, RunCardError
 from runcard.store import schema
@@ -52,6 +55,11 @@ class StoreError(RunCardError):
     """The store cannot be opened or used (unreachable server, newer schema, ...)."""
 
 
+class StoreFileError(StoreError, InputError):
+    """The store's database cannot be used as it is: damaged, foreign, another version, read-only,
+    a full disk. The user fixes it (CLI exit code 2)."""
+
+
 class SqlStore:
     """A `Store` over SQLAlchemy: ``sqlite:///path.db`` or ``postgresql+psycopg://...``."""
 
@@ -66,21 +74,45 @@ class SqlStore:
             f"INSERT INTO {schema.metrics.name} (run_id, seq, key, step, value, timestamp) "
             f"VALUES ({', '.join([mark] * 6)}) ON CONFLICT DO NOTHING"
         )
+        self.read_only = False
+        self.where = make_url(url).database or url if self.dialect == "sqlite" else safe_url(url)
+        if self.dialect == "sqlite":
+            self._check_sqlite_file()
         self._migrate()
+        with contextlib.suppress(OSError):  # copies a killed writer left behind (a read-only store keeps them)
+            self.artifacts.clean_tmp()
 
     # -- plumbing ---------------------------------------------------------------------------------
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        if self.read_only:
+            raise StoreFileError(f"{self.where}: the store is read-only (its file or folder cannot be "
+                             "written); reading works, writing needs write access to it.")
+        with self._named_errors(), self.engine.connect() as conn:
             conn.execution_options(runcard_write=True)
             with conn.begin():
                 yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        with self._named_errors(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def _named_errors(self) -> Iterator[None]:
+        """Database failures a user can cause or meet (a damaged file, a full disk, a read-only store)
+        become a `StoreError` naming the store and the fix; a locked database and an integrity
+        conflict pass through to `_retry` and the callers that expect them."""
+        try:
+            yield
+        except IntegrityError:
+            raise
+        except DatabaseError as exc:
+            text = str(exc.orig if exc.orig is not None else exc).lower()
+            if "locked" in text or "busy" in text:
+                raise
+            raise StoreFileError(_database_problem(self.where, text)) from None
 
     def _retry(self, action: Callable[[], T]) -> T:
         for attempt in range(WRITE_ATTEMPTS):
@@ -93,19 +125,82 @@ class SqlStore:
                 time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
         raise AssertionError("unreachable")
 
+    def _check_sqlite_file(self) -> None:
+        """Refuse what is not a runcard SQLite store before SQLite touches it: an empty file (SQLite
+        would silently make a new store of it) or a file that is not SQLite at all."""
+        path = Path(make_url(self.url).database or "")
+        if not path.exists():
+            return
+        if path.is_dir():
+            raise StoreFileError(f"{path}: is a folder, not a store database; point the store URL at a file.")
+        with path.open("rb") as handle:
+            head = handle.read(16)
+        if not head:
+            raise StoreFileError(f"{path}: the store file is empty (0 bytes), so it holds no runs; if it held "
+                             "runs, restore it from a backup; otherwise delete it and runcard makes a new store.")
+        if head != b"SQLite format 3\x00":
+            raise StoreFileError(f"{path}: not a SQLite database (it starts {head[:8]!r}); the store URL names a "
+                             "file runcard did not write; point it at a runcard store or a new path.")
+        if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+            self.read_only = True
+            self.engine.dispose()
+            self.engine = _make_engine(f"sqlite:///file:{path}?mode=ro&immutable=1&uri=true", "sqlite",
+                                       read_only=True)
+
+    def _schema_state(self, conn: Connection) -> int:
+        """The stored schema version, checked: 0 for a database with no tables (a new store); a
+        foreign database, several version rows, a version that is not a number, or tables that lack
+        a column of their version are a `StoreError` saying what to do."""
+        where = self.where
+        tables = set(inspect(conn).get_table_names())
+        if schema.schema_version.name not in tables:
+            if tables:
+                raise StoreFileError(f"{where}: a database, but not a runcard store (it holds tables "
+                                 f"{sorted(tables)[:6]} and no {schema.schema_version.name}); point the store URL "
+                                 "at a runcard store or a new file.")
+            return 0
+        rows = conn.execute(select(schema.schema_version.c.version)).all()
+        if len(rows) != 1:
+            raise StoreFileError(f"{where}: the store's version table holds {len(rows)} rows, not one; the file "
+                             "was edited or damaged; restore it from a backup.")
+        value = rows[0][0]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise StoreFileError(f"{where}: the store's schema version is {value!r}, not a version runcard writes "
+                             f"(1 to {schema.SCHEMA_VERSION}); the file was edited or damaged; restore it from "
+                             "a backup.")
+        if value > schema.SCHEMA_VERSION:
+            raise StoreFileError(
+                f"{where}: the store has schema version {value}, newer than this runcard understands "
+                f"({schema.SCHEMA_VERSION}); upgrade runcard (pip install -U runcard) to read it."
+            )
+        for table in schema.tables_of(value):
+            if table.name not in tables:
+                raise StoreFileError(f"{where}: the store (schema version {value}) has no table {table.name}; the "
+                                 "file was damaged or written by another program; restore it from a backup.")
+            have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+            missing = [c.name for c in table.columns if c.name not in have and schema.column_since(c) <= value]
+            if missing:
+                raise StoreFileError(f"{where}: table {table.name} lacks column(s) {missing} that schema version "
+                                 f"{value} has; the file was damaged or written by another program; restore it "
+                                 "from a backup.")
+        return value
+
     def _migrate(self) -> None:
+        with self._read() as conn:
+            current = self._schema_state(conn)
+        if current == schema.SCHEMA_VERSION:
+            return  # nothing to write: a read-only store opens as it is
+        if self.read_only:
+            raise StoreFileError(f"{self.where}: the store (schema version {current or 'none'}) needs an "
+                             f"upgrade to version {schema.SCHEMA_VERSION}, but it is read-only; open it once "
+                             "with write access.")
+
         def run() -> None:
             with self._write() as conn:
                 if self.dialect == "postgresql":
                     conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+                current = self._schema_state(conn)  # again, under the lock: another process may have migrated
                 schema.schema_version.create(conn, checkfirst=True)
-                current = conn.execute(select(schema.schema_version.c.version)).scalar()
-                current = 0 if current is None else int(current)
-                if current > schema.SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{safe_url(self.url)}: the store has schema version {current}, newer than this "
-                        f"runcard understands ({schema.SCHEMA_VERSION}); upgrade runcard."
-                    )
                 for version in range(current, schema.SCHEMA_VERSION):
                     schema.MIGRATIONS[version](conn)
                 if current == 0:
@@ -407,7 +502,19 @@ class SqlStore:
                                 .where(schema.artifacts.c.sha256 == sha256)).scalar_one() > 0
 
 
-def _make_engine(url: str, dialect: str) -> Engine:
+def _database_problem(where: str, text: str) -> str:
+    """What a database error means to the user, and what to do."""
+    if "malformed" in text or "not a database" in text or "encrypted" in text or "corrupt" in text:
+        return (f"{where}: the store database is damaged ({text.strip()}); restore it from a backup, or "
+                "salvage it with `sqlite3 FILE .recover | sqlite3 NEW.db` and point the store at NEW.db.")
+    if "full" in text:
+        return f"{where}: the disk is full ({text.strip()}); free space and retry."
+    if "readonly" in text or "read-only" in text:
+        return f"{where}: the store cannot be written ({text.strip()}); writing needs write access to it."
+    return f"{where}: the store database failed ({text.strip()}); check the file and its disk, then retry."
+
+
+def _make_engine(url: str, dialect: str, read_only: bool = False) -> Engine:
     if dialect == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -415,6 +522,9 @@ def _make_engine(url: str, dialect: str) -> Engine:
         def _connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # runcard emits BEGIN itself (below)
             cursor = dbapi_conn.cursor()
+            if read_only:
+                cursor.close()
+                return
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
