@@ -20,7 +20,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-train: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[train]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[train,ui]'
 	touch $@
 
 # Prints the run id on stdout and the card paths on stderr, from `runcard run --json`.
@@ -53,9 +53,12 @@ stance: $(VENV)/.installed-encoders
 stance-quick: $(VENV)/.installed-encoders
 	$(BIN)/runcard run examples/stance_sentiment.toml --quick
 
-## test: the whole suite (unit, property-based, CLI, store on SQLite and PostgreSQL, HTML in Chromium, doctests).
+## test: lint (ruff), types (mypy), then the whole suite (unit, property-based, CLI, store on SQLite and PostgreSQL,
+## HTML and the UI in Chromium, doctests, the layer contract of docs/architecture.md).
 test: $(VENV)/.installed-test
 	@command -v chromium >/dev/null 2>&1 || $(MAKE) --no-print-directory chromium
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 ## chromium: Debian's chromium for the HTML tests (needs root or passwordless sudo; skipped with a note otherwise).

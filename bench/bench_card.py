@@ -67,7 +67,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, RUNCARD_ARTIFACTS=str(Path(tmp) / "artifacts"), RUNCARD_JOURNAL=str(Path(tmp) / "journal"))
+        env = dict(os.environ, RUNCARD_ARTIFACTS=str(Path(tmp) / "artifacts"),
+                   RUNCARD_JOURNAL=str(Path(tmp) / "journal"))
         os.environ.update(env)
         url = f"sqlite:///{Path(tmp) / 'runcard.db'}"
         run_id, parquet = build(url, args.rows, args.classes)
@@ -78,7 +79,8 @@ def main() -> None:
         size = out.stat().st_size
         script = Path(tmp) / "peer.py"
         script.write_text(PEER)
-        peer = sorted(timed([sys.executable, str(script), parquet], env) for _ in range(args.repeats))[args.repeats // 2]
+        peer = sorted(timed([sys.executable, str(script), parquet], env)
+                      for _ in range(args.repeats))[args.repeats // 2]
     print(f"rows={args.rows:,} classes={args.classes}; median of {args.repeats}")
     print(f"{'runcard card --html (whole command)':<44}{card:>8.2f} s   card {size / 1e6:.2f} MB")
     print(f"{'pyarrow + scikit-learn report (peer)':<44}{peer:>8.2f} s")

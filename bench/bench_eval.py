@@ -17,7 +17,7 @@ bootstrap's memory must not grow with K^2 x n_boot. Goal: under 10 s and under 5
 
 It checks that runcard and scikit-learn agree before printing times (median of ``--repeat``),
 the ratios, and peak traced memory (tracemalloc, which sees numpy's allocations). Goal:
-scikit-learn / runcard >= 10 and runcard / floor <= 5.
+scikit-learn / runcard >= 10 and runcard / floor <= 3 at accuracy 0.7, <= 4 at 0.3 (issue 18).
 """
 
 from __future__ import annotations
@@ -115,7 +115,8 @@ def check_agreement(ev: runcard.Evaluation, sk: dict[str, Any]) -> None:
     pairs += [(d["top_k_accuracy"]["2"], sk["top2"]), (d["top_k_accuracy"]["3"], sk["top3"])]
     for name, entry in d["per_class"].items():
         ref = sk["report"][name]
-        pairs += [(entry["precision"], ref["precision"]), (entry["recall"], ref["recall"]), (entry["f1"], ref["f1-score"])]
+        pairs += [(entry["precision"], ref["precision"]), (entry["recall"], ref["recall"]),
+                  (entry["f1"], ref["f1-score"])]
     for ours, theirs in pairs:
         assert abs(ours - theirs) <= 1e-9 * max(1.0, abs(theirs)), (ours, theirs)
 
@@ -160,7 +161,8 @@ def main() -> None:
     print(f"{'scikit-learn + numpy (no CIs)':<34}{t_sk:>10.3f}{m_sk:>10.1f}")
     print(f"{'floor: argmax + bincount':<34}{t_fl:>10.3f}{m_fl:>10.1f}")
     print(f"speed-up over scikit-learn: {t_sk / t_rc:.1f}x (goal >= 10x)")
-    print(f"runcard / floor: {t_rc / t_fl:.2f}x (goal <= 5x)")
+    goal = 3.0 if args.accuracy >= 0.5 else 4.0
+    print(f"runcard / floor: {t_rc / t_fl:.2f}x (goal <= {goal:g}x at accuracy {args.accuracy:g})")
     print("numbers agree with scikit-learn to 1e-9: yes")
     if args.many_classes:
         many_classes(args.many_rows, args.many_classes, args.seed)
@@ -168,8 +170,8 @@ def main() -> None:
 
 def many_classes(rows: int, classes: int, seed: int) -> None:
     """Many classes, few rows: time and peak of evaluate (CIs) and of a paired comparison."""
-    from runcard.compare import compare_tables  # noqa: PLC0415
-    from runcard.table import PredictionTable  # noqa: PLC0415
+    from runcard.compare import compare_tables
+    from runcard.table import PredictionTable
 
     y, p = make_data(rows, classes, 0.5, seed)
     q = p.copy()

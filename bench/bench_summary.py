@@ -91,7 +91,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "runcard.db"
         url = f"sqlite:///{db}"
-        env = dict(os.environ, RUNCARD_ARTIFACTS=str(Path(tmp) / "artifacts"), RUNCARD_JOURNAL=str(Path(tmp) / "journal"))
+        env = dict(os.environ, RUNCARD_ARTIFACTS=str(Path(tmp) / "artifacts"),
+                   RUNCARD_JOURNAL=str(Path(tmp) / "journal"))
         os.environ.update(env)
         start = time.perf_counter()
         build(url, args.runs)

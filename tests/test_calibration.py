@@ -7,8 +7,9 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 from runcard import calibrate, table_from_arrays
-from runcard.calibration import fit_temperature, fit_vector_scaling, nll_of_logits, softmax
+from runcard.calibration import fit_temperature, fit_vector_scaling, nll_of_logits
 from runcard.errors import InputError
+from runcard.logits import softmax
 
 
 def sample_labels(rng: np.random.Generator, logits: np.ndarray) -> np.ndarray:

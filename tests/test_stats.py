@@ -77,7 +77,7 @@ def test_percentile_interval_brackets_the_middle() -> None:
     assert lo == pytest.approx(25.0) and hi == pytest.approx(975.0)
 
 
-@pytest.mark.parametrize("b,c", [(0, 0), (0, 5), (3, 12), (10, 10), (25, 40), (1, 200)])
+@pytest.mark.parametrize(("b", "c"), [(0, 0), (0, 5), (3, 12), (10, 10), (25, 40), (1, 200)])
 def test_mcnemar_exact_against_enumeration(b: int, c: int) -> None:
     n = b + c
     if n == 0:

@@ -74,13 +74,10 @@ sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [
-    "Document",
-    "card",
-    "compare_runs",
-    "summary",
     "ActiveRun",
     "CalibrationResult",
     "Comparison",
+    "Document",
     "Evaluation",
     "InputError",
     "PredictionTable",
@@ -88,7 +85,9 @@ __all__ = [
     "RunCardError",
     "__version__",
     "calibrate",
+    "card",
     "compare_predictions",
+    "compare_runs",
     "delete_run",
     "evaluate",
     "evaluate_table",
@@ -98,6 +97,7 @@ __all__ = [
     "load_predictions",
     "open_store",
     "start_run",
+    "summary",
     "table_from_arrays",
     "write_predictions",
 ]

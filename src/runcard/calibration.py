@@ -13,24 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from runcard.logits import logsumexp, softmax
 from runcard.metrics.probabilistic import gather
 
 #: Search interval for the temperature.
 TEMPERATURE_BOUNDS: tuple[float, float] = (0.01, 100.0)
 
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax (stable)."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    np.exp(shifted, out=shifted)
-    shifted /= shifted.sum(axis=1, keepdims=True)
-    return shifted
-
-
-def logsumexp(z: np.ndarray) -> np.ndarray:
-    """Row-wise ``log(sum(exp(z)))``, shifted by the row maximum."""
-    top = z.max(axis=1)
-    return top + np.log(np.exp(z - top[:, None]).sum(axis=1))
 
 
 def nll_of_logits(logits: np.ndarray, y: np.ndarray) -> float:

@@ -103,7 +103,8 @@ def check_finite(values: np.ndarray, *, name: str, what: str = "logit") -> np.nd
     )
 
 
-def encode_labels(y_true: Any, classes: Sequence[Any] | None, n_classes: int, *, name: str = "y_true") -> tuple[np.ndarray, list[Any]]:
+def encode_labels(y_true: Any, classes: Sequence[Any] | None, n_classes: int, *,
+                  name: str = "y_true") -> tuple[np.ndarray, list[Any]]:
     """Map labels to class codes ``0..K-1`` in ``classes`` order.
 
     With ``classes=None`` the labels must already be integer codes in ``[0, K)`` and the classes

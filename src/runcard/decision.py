@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from runcard.calibration import softmax
 from runcard.compare import compare_tables
 from runcard.errors import InputError
 from runcard.evaluate import evaluate_table
+from runcard.logits import softmax
 from runcard.metrics.classification import confusion_matrix, summary_scores
 from runcard.posthoc import calibrate_tables
 from runcard.table import PredictionTable, reorder_classes
@@ -63,7 +63,7 @@ def fit_logit_adjustment(log_probs: np.ndarray, y_true: np.ndarray, *, grid: Seq
     offsets = np.zeros(k)
     start = best = macro_f1(y, scores.argmax(axis=1), k)
     done = 0
-    for done in range(1, rounds + 1):
+    for done in range(1, rounds + 1):  # noqa: B007 -- the rounds taken are reported after the loop
         changed = False
         for c in range(1, k):
             current = offsets[c]
@@ -97,7 +97,8 @@ def decision_rules(val: PredictionTable, test: PredictionTable, *, grid: Sequenc
     for rule, table in tables.items():
         ev = evaluate_table(table, bins=bins, ci=True, n_boot=n_boot, seed=seed)
         row: dict[str, Any] = {"rule": rule, "accuracy": ev.accuracy, "macro_f1": ev.macro_f1, "ece": ev.ece,
-                               "nll": ev.nll, "ci95": {k: list(ev.ci95[k]) if ev.ci95 else None for k in ("accuracy", "macro_f1")},
+                               "nll": ev.nll,
+                               "ci95": {k: list(ev.ci95[k]) if ev.ci95 else None for k in ("accuracy", "macro_f1")},
                                "f1": {str(c): float(v) for c, v in zip(ev.classes, ev.per_class["f1"])}}
         if rule != "argmax":
             cmp = compare_tables(test, table, n_boot=n_boot, seed=seed)

@@ -66,7 +66,8 @@ def _check(node: ast.AST, name: str, known: set[str], classes: set[str], source:
                 raise InputError(f"{where}: P[{key.value!r}] names no class; classes are {sorted(classes)}.")
             return None
         raise InputError(f"{where}: write P['<class name>'] with a quoted class name.")
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS and not node.keywords:
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS
+            and not node.keywords):
         arity = FUNCTIONS[node.func.id][0]
         if len(node.args) != arity:
             raise InputError(f"{where}: {node.func.id}() takes {arity} argument(s), got {len(node.args)}.")

@@ -40,9 +40,11 @@ class EvalSettings:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InputError(f"evaluation.seed: expected a whole number >= 0, got {self.seed!r}.")
         if isinstance(self.level, bool) or not isinstance(self.level, (int, float)) or not 0.5 <= self.level < 1:
-            raise InputError(f"evaluation.level: expected a confidence level in [0.5, 1), e.g. 0.95; got {self.level!r}.")
+            raise InputError(f"evaluation.level: expected a confidence level in [0.5, 1), e.g. 0.95; "
+                             f"got {self.level!r}.")
         if not all(isinstance(k, int) and not isinstance(k, bool) and k >= 2 for k in self.top_k):
-            raise InputError(f"evaluation.top_k: expected whole numbers >= 2 (top-1 is accuracy), got {list(self.top_k)}.")
+            raise InputError(f"evaluation.top_k: expected whole numbers >= 2 (top-1 is accuracy), "
+                             f"got {list(self.top_k)}.")
         if self.primary not in PRIMARY_METRICS:
             raise InputError(f"evaluation.primary = {self.primary!r}: use one of {', '.join(PRIMARY_METRICS)}.")
 

@@ -1,8 +1,8 @@
 """`evaluate`: the whole metric suite on one prediction table, with confidence intervals.
 
-The matrix of probabilities is read in full only a few times: the validity check (row sums and
-minimum), one argmax, one gather of the true class's probability and one dot product (Brier);
-the misclassified rows are read once more for their confidence and the true class's rank. Every
+The matrix of probabilities is read once (`runcard.metrics.row_scan`): in cache-sized blocks, that
+pass validates it and finds each row's argmax, confidence, true-class probability and rank, and
+the sum of squares (Brier); the binnings and log loss work on those length-N vectors. Every
 count-based score comes from the one confusion matrix; the confidence intervals resample that
 matrix's cells (`runcard.stats`), so their cost does not grow with the row count.
 """
@@ -17,9 +17,15 @@ import numpy as np
 from runcard._version import __version__
 from runcard.checks import as_matrix, check_probabilities, encode_labels
 from runcard.display import table, with_ci
-from runcard.errors import InputError
+from runcard.errors import InputError, ProbabilityError
 from runcard.eval_settings import EvalSettings
-from runcard.metrics.calibration_error import Bins, check_bins, equal_mass_bins, equal_width_bins
+from runcard.metrics.calibration_error import (
+    Bins,
+    check_bins,
+    mass_bins_from_sorted,
+    sort_confidence,
+    width_bins_from_sorted,
+)
 from runcard.metrics.classification import (
     cell_marginals,
     confusion_matrix,
@@ -33,7 +39,7 @@ from runcard.metrics.classification import (
 from runcard.metrics.divergence import js_divergence_rows, kl_rows
 from runcard.metrics.probabilistic import (
     EPS,
-    brier_from_true_prob,
+    brier_from_square_sum,
     log_loss_from_true_prob,
     row_statistics,
     top_k_from_rank,
@@ -110,7 +116,8 @@ class Evaluation:
 
     def __repr__(self) -> str:
         ci = self.ci95 or {}
-        return (f"Evaluation(n={self.n:,}, classes={len(self.classes)}, accuracy={with_ci(self.accuracy, ci.get('accuracy'))}, "
+        return (f"Evaluation(n={self.n:,}, classes={len(self.classes)}, "
+                f"accuracy={with_ci(self.accuracy, ci.get('accuracy'))}, "
                 f"macro_f1={with_ci(self.macro_f1, ci.get('macro_f1'))}, ece={self.ece:.4f}, nll={self.nll:.4f})")
 
     def _repr_html_(self) -> str:
@@ -119,7 +126,8 @@ class Evaluation:
                      [[k, self.scores[k] if k in self.scores else getattr(self, k), with_ci(None, None)
                        if k not in ci else f"[{ci[k][0]:.4f}, {ci[k][1]:.4f}]"]
                       for k in ("accuracy", "macro_f1", "balanced_accuracy", "mcc", "nll", "brier", "ece")],
-                     caption=f"Evaluation of {self.n:,} rows, {len(self.classes)} classes ({self.settings['signature']})")
+                     caption=f"Evaluation of {self.n:,} rows, {len(self.classes)} classes "
+                             f"({self.settings['signature']})")
         per = table(["class", "precision", "recall", "F1", "support"],
                     [[str(c), float(self.per_class["precision"][i]), float(self.per_class["recall"][i]),
                       float(self.per_class["f1"][i]), int(self.per_class["support"][i])]
@@ -143,7 +151,8 @@ class Evaluation:
             "n": self.n, "classes": [_plain(c) for c in self.classes], "confusion": self.confusion.tolist(),
             "scores": self.scores, "per_class": {k: v.tolist() for k, v in self.per_class.items()},
             "top_k": {str(k): v for k, v in self.top_k.items()}, "nll": self.nll, "brier": self.brier,
-            "reliability": _bins_record(self.reliability), "adaptive_reliability": _bins_record(self.adaptive_reliability),
+            "reliability": _bins_record(self.reliability),
+            "adaptive_reliability": _bins_record(self.adaptive_reliability),
             "ci95": None if self.ci95 is None else {k: list(v) for k, v in self.ci95.items()},
             "per_class_f1_ci95": None if self.per_class_f1_ci95 is None else self.per_class_f1_ci95.tolist(),
             "soft": self.soft, "warnings": [dict(w) for w in self.warnings], "settings": self.settings,
@@ -220,7 +229,8 @@ def _bins_record(bins: Bins) -> dict[str, list[float]]:
 
 
 def _bins_from(record: dict[str, list[float]]) -> Bins:
-    return Bins(lower=np.asarray(record["lower"], dtype=np.float64), upper=np.asarray(record["upper"], dtype=np.float64),
+    return Bins(lower=np.asarray(record["lower"], dtype=np.float64),
+                upper=np.asarray(record["upper"], dtype=np.float64),
                 count=np.asarray(record["count"], dtype=np.int64),
                 confidence_sum=np.asarray(record["confidence_sum"], dtype=np.float64),
                 correct=np.asarray(record["correct"], dtype=np.int64))
@@ -268,12 +278,20 @@ def evaluate(
     (0.6667, [[1, 0], [1, 1]])
     """
     bins, n_boot, seed = _check_options(bins, ci, n_boot, seed)
-    probs = check_probabilities(as_matrix(y_prob, "y_prob"), renormalize=renormalize)
-    codes, class_list = encode_labels(y_true, classes, probs.shape[1])
-    if len(codes) != len(probs):
-        raise InputError(f"y_true has {len(codes)} labels but y_prob has {len(probs)} rows.")
-    targets = None if y_target is None else check_targets(y_target, *probs.shape)
-    return _evaluate(codes, probs, tuple(class_list), targets, bins, ci, n_boot, seed, ())
+    probs = as_matrix(y_prob, "y_prob")
+    if renormalize:
+        probs = check_probabilities(probs, renormalize=True)
+    try:
+        codes, class_list = encode_labels(y_true, classes, probs.shape[1])
+        if len(codes) != len(probs):
+            raise InputError(f"y_true has {len(codes)} labels but y_prob has {len(probs)} rows.")
+        targets = None if y_target is None else check_targets(y_target, *probs.shape)
+    except Exception:
+        _raise_probability_error(probs)  # a bad probability is reported first, as the door checks in that order
+        raise
+    # The probabilities are validated inside the one pass over them (`row_statistics(check=True)`).
+    return _evaluate(codes, probs, tuple(class_list), targets, bins, ci, n_boot, seed, (),
+                     check=not renormalize)
 
 
 def evaluate_table(
@@ -284,7 +302,8 @@ def evaluate_table(
     `EvalSettings`) replaces ``bins``, ``n_boot`` and ``seed`` and sets the CI level and the top-k."""
     level, top_ks = LEVEL, TOP_KS
     if settings is not None:
-        bins, n_boot, seed, level, top_ks = settings.bins, settings.n_boot, settings.seed, settings.level, settings.top_k
+        bins, n_boot, seed = settings.bins, settings.n_boot, settings.seed
+        level, top_ks = settings.level, settings.top_k
     bins, n_boot, seed = _check_options(bins, ci, n_boot, seed)
     extra = [{"code": "load_note", "message": f"{table.name}: {note}"} for note in table.notes]
     if table.pred is not None:
@@ -297,6 +316,14 @@ def evaluate_table(
             })
     return _evaluate(table.y_true, table.probs, table.classes, table.targets, bins, ci, n_boot, seed, tuple(extra),
                      level=level, top_ks=top_ks)
+
+
+def _raise_probability_error(probs: np.ndarray) -> None:
+    """Raise `check_probabilities`'s error for ``probs``, if it has one, in place of the error at hand."""
+    try:
+        check_probabilities(probs)
+    except ProbabilityError as bad:
+        raise bad from None
 
 
 def _check_options(bins: Any, ci: bool, n_boot: Any, seed: Any) -> tuple[int, int, int]:
@@ -321,9 +348,12 @@ def _evaluate(
     *,
     level: float = LEVEL,
     top_ks: tuple[int, ...] = TOP_KS,
+    check: bool = False,
 ) -> Evaluation:
+    """Every metric from one pass over ``probs`` (validated in that pass with ``check``)."""
     k = probs.shape[1]
-    rows = row_statistics(probs, codes)
+    rows = row_statistics(probs, codes, check=check)
+    by_confidence = sort_confidence(rows.confidence, rows.correct)  # one sort for both binnings
     cm = confusion_matrix(codes, rows.pred, k)
     ci95, f1_ci = _intervals(cm, n_boot, seed, level) if ci else (None, None)
     return Evaluation(
@@ -334,12 +364,12 @@ def _evaluate(
         per_class=per_class_scores(cm),
         top_k={top: top_k_from_rank(rows.rank, top) for top in top_ks if top < k},
         nll=log_loss_from_true_prob(rows.p_true),
-        brier=brier_from_true_prob(probs, rows.p_true),
-        reliability=equal_width_bins(rows.confidence, rows.correct, bins),
-        adaptive_reliability=equal_mass_bins(rows.confidence, rows.correct, bins),
+        brier=brier_from_square_sum(rows.square_sum, rows.p_true),
+        reliability=width_bins_from_sorted(by_confidence, bins),
+        adaptive_reliability=mass_bins_from_sorted(by_confidence, bins),
         ci95=ci95,
         per_class_f1_ci95=f1_ci,
-        soft=None if targets is None else _soft_scores(targets, probs, rows.pred),
+        soft=None if targets is None else _soft_scores(targets, probs),
         warnings=tuple(_undefined_warnings(cm, classes)) + extra_warnings,
         settings=_settings(bins, ci, n_boot, seed, level, top_ks),
     )
@@ -372,9 +402,9 @@ def _intervals(cm: np.ndarray, n_boot: int, seed: int, level: float = LEVEL
     return ci95, percentile_interval(np.concatenate(f1), level).T
 
 
-def _soft_scores(targets: np.ndarray, probs: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+def _soft_scores(targets: np.ndarray, probs: np.ndarray) -> dict[str, float]:
     js = js_divergence_rows(targets, probs)
-    rank = row_statistics(probs, targets.argmax(axis=1), pred).rank
+    rank = row_statistics(probs, targets.argmax(axis=1)).rank
     out = {
         "kl": float(kl_rows(targets, probs).mean()),
         "js": float(js.mean()),
@@ -406,12 +436,10 @@ def _undefined_warnings(cm: np.ndarray, classes: tuple[Any, ...]) -> list[dict[s
                 continue  # already said: neither true nor predicted
             out.append({"code": f"undefined_{key}", "class": _plain(classes[i]),
                         "message": template.format(name=_plain(classes[i]))})
-    for key in ("cohen_kappa", "mcc"):
-        if undefined[key]:
-            out.append({
-                "code": f"undefined_{key}",
-                "message": f"{key} is undefined (all true labels or all predictions are one class); reported as 0.0.",
-            })
+    out.extend({
+        "code": f"undefined_{key}",
+        "message": f"{key} is undefined (all true labels or all predictions are one class); reported as 0.0.",
+    } for key in ("cohen_kappa", "mcc") if undefined[key])
     return out
 
 

@@ -55,7 +55,7 @@ class CalibrationResult:
         rows = [[s, k, self.before[s][k], self.after[s][k], f"{self.after[s][k] - self.before[s][k]:+.4f}"]
                 for s in self.before for k in SCORES]
         return html_table(["split", "metric", "before", "after", "change"], rows,
-                     caption=f"{repr(self)}; argmax unchanged: {self.argmax_invariant}")
+                     caption=f"{self!r}; argmax unchanged: {self.argmax_invariant}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (docs/evaluation.md, "calibrate")."""

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from runcard.calibration import softmax
 from runcard.checks import as_matrix, check_finite, check_probabilities, encode_labels
 from runcard.errors import InputError
+from runcard.logits import softmax
 
 
 @dataclass(frozen=True, eq=False)

@@ -381,7 +381,7 @@ class ActiveRun:
     def log_generations(self, split: str, rows: Any) -> str:
         """Validate and store one split's sampled generations (a list of dicts with prompt_id, sample and
         optionally passed, quality, system; or a GenerationTable) as Parquet; return their sha256."""
-        from runcard.generation.files import store_generations
+        from runcard.generation.stored import store_generations
         from runcard.generation.table import table_from_rows
 
         self._check_open()

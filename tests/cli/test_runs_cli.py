@@ -33,9 +33,8 @@ def test_runs_show_rm(env: dict[str, str], tmp_path: Path) -> None:
         with first.stage("train"):
             first.log_metric("val/acc", 0.75, step=1)
         first.log_checkpoint(ckpt)
-    with pytest.raises(ValueError):
-        with start_run(project="other", name="run-2"):
-            raise ValueError("bad config")
+    with pytest.raises(ValueError), start_run(project="other", name="run-2"):
+        raise ValueError("bad config")
     listed = json.loads(run(env, "runs", "--json").stdout)
     assert [r["name"] for r in listed] == ["run-1", "run-2"]
     assert set(listed[0]) >= {"id", "project", "name", "status", "config", "tags", "stages", "artifacts", "summary"}

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from runcard import InputError, load_predictions, table_from_arrays, write_predictions
-from runcard.calibration import softmax
+from runcard.logits import softmax
 from tests.conftest import random_probs
 
 
@@ -140,6 +140,6 @@ def test_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
         raise OSError("disk full")
 
     monkeypatch.setattr(module.pacsv, "write_csv", explode)
-    with pytest.raises(InputError, match="out.csv: cannot write it"):  # named, with the fix: not a raw OSError
+    with pytest.raises(InputError, match=r"out\.csv: cannot write it"):  # named, with the fix: not a raw OSError
         write_predictions(table, tmp_path / "out.csv")
     assert list(tmp_path.iterdir()) == []

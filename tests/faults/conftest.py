@@ -137,4 +137,4 @@ def one_message(done: subprocess.CompletedProcess[str], *needles: str) -> str:
     return err
 
 
-from tests.faults.mlflow_runs import mlflow_files, mlflow_sqlite  # noqa: E402,F401 -- fixtures of the MLflow probes
+from tests.faults.mlflow_runs import mlflow_files, mlflow_sqlite  # noqa: F401 -- fixtures of the MLflow probes

@@ -204,7 +204,7 @@ def test_a_damaged_or_foreign_store_is_named_with_what_to_do(written_store: Plac
     db = written_store.root / "runcard.db"
     change(db)
     one_message(cli("runs", "--store", written_store.url), str(db), *needles)
-    with pytest.raises(StoreFileError):  # the Python API raises the same, never sqlite3.DatabaseError
+    with pytest.raises(StoreFileError):  # noqa: PT012 -- the Python API raises the same, never sqlite3.DatabaseError
         from runcard import list_runs
 
         list_runs(store=written_store.url)
@@ -229,6 +229,5 @@ def test_out_onto_a_folder_exits_2(tmp_path: Path) -> None:
 def test_a_bad_artifact_name_is_an_input_error(place: Place, tmp_path: Path, name: str) -> None:
     weights = tmp_path / "model.pt"
     weights.write_bytes(b"w")
-    with start_run(project="p", name="r", store=place.url) as run:
-        with pytest.raises(InputError, match="artifact name"):
-            run.log_checkpoint(weights, name=name)
+    with start_run(project="p", name="r", store=place.url) as run, pytest.raises(InputError, match="artifact name"):
+        run.log_checkpoint(weights, name=name)

@@ -78,7 +78,7 @@ class FlakyStore:
 
 def test_a_failed_batch_is_kept_and_written_later(place: Place) -> None:
     store = FlakyStore(open_store(place.url))
-    with pytest.warns(RuntimeWarning, match="kept in memory and in the journal"):
+    with pytest.warns(RuntimeWarning, match="kept in memory and in the journal"):  # noqa: PT031
         run = start_run(project="p", name="flaky", store=store, batch_size=10, flush_interval=600)  # type: ignore[arg-type]
         for step in range(35):
             run.log_metric("loss", float(step), step=step)  # every batch fails: acknowledged all the same
@@ -155,7 +155,7 @@ def test_a_checkpoint_copy_killed_half_way_is_cleaned_on_the_next_open(place: Pl
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-    left = [p for p in tmp_dir.iterdir()] if tmp_dir.is_dir() else []
+    left = list(tmp_dir.iterdir()) if tmp_dir.is_dir() else []
     assert left, "no copy was in flight when killed: the test proved nothing"
     for path in left:  # time passes: the copies are older than the cleaner's grace period
         os.utime(path, (time.time() - 3600, time.time() - 3600))
@@ -175,7 +175,7 @@ def test_a_file_added_to_a_stored_folder_is_noticed(place: Place, tmp_path: Path
         run.log_checkpoint(folder)
     art = get_run(run.id, store).artifacts[0]
     (store.artifacts.root / art.path / "extra.bin").write_bytes(b"planted")
-    with pytest.raises(RunCardError, match="extra.bin"):
+    with pytest.raises(RunCardError, match=r"extra\.bin"):
         load_checkpoint(run.id, store=store)
 
 

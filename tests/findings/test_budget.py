@@ -79,7 +79,7 @@ def clean_view(rng: np.random.Generator, k: int, n: int, *, val: bool = True, so
     evaluations = {key: evaluate_table(t, settings=SETTINGS) for key, t in tables.items()}
     series = {"train/loss": [(e, 1.0 / (e + 1)) for e in range(6)], "val/loss": [(e, 1.2 / (e + 1.5)) for e in range(6)]}
     return RunView(id=run, name=run, config={"lr": 1e-3}, series=series, evaluations=evaluations, tables=tables,
-                   prediction_checkpoints={key: SHA for key in tables}, known_checkpoints=frozenset({SHA}), trained=True)
+                   prediction_checkpoints=dict.fromkeys(tables, SHA), known_checkpoints=frozenset({SHA}), trained=True)
 
 
 CARD_SHAPES = [(k, n) for k in (2, 3, 5, 10, 50) for n in (200, 1000, 5000, 20_000) if n >= 10 * k]
@@ -115,7 +115,7 @@ def paired_views(rng: np.random.Generator, k: int, n: int, gap: float = 0.0) -> 
     truth = model(rng, n, k, sharpness_for(k))
     y = draw(rng, truth)
     views = []
-    for name, noise in (("A", 1.0), ("B", 1.0)):
+    for name in ("A", "B"):
         p = model(rng, n, k, 1.0) * 0.4 + truth * 0.6
         if name == "B" and gap:
             fix = rng.random(n) < gap * 2.5

@@ -24,12 +24,9 @@ def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def samples(tmp_path: Path, rng: np.random.Generator) -> Path:
     vocab = ["the", "a", "cat", "dog", "sat", "ran", "on", "under", "mat", "log", "red", "blue", "green", "old", "new"]
-    lines = []
-    for system, p_pass in (("base", 0.3), ("tuned", 0.8)):
-        for p in range(12):
-            for _ in range(6):
-                lines.append(json.dumps({"prompt_id": p, "sample": " ".join(rng.choice(vocab, 7)), "system": system,
-                                         "passed": bool(rng.random() < p_pass), "quality": float(rng.random())}))
+    lines = [json.dumps({"prompt_id": p, "sample": " ".join(rng.choice(vocab, 7)), "system": system,
+                         "passed": bool(rng.random() < p_pass), "quality": float(rng.random())})
+             for system, p_pass in (("base", 0.3), ("tuned", 0.8)) for p in range(12) for _ in range(6)]
     path = tmp_path / "samples.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -73,5 +70,5 @@ def test_missing_column_exits_2_naming_it(tmp_path: Path) -> None:
 
 
 def test_a_missing_model_package_is_an_error_not_a_zero() -> None:
-    with pytest.raises(InputError, match="not installed: pip install no-such-model .*or pass --no-semantic"):
+    with pytest.raises(InputError, match=r"not installed: pip install no-such-model .*or pass --no-semantic"):
         model_folder("no-such-model")

@@ -49,7 +49,7 @@ def tiny_lm() -> tuple[Any, Any]:
     """(model, codec): a BPE tokenizer trained on the made-up tweets and a 1-layer, 32-wide GPT-2."""
     pytest.importorskip("transformers")
     pytest.importorskip("tokenizers")
-    from runcard.polychromic.lm import Codec, build_model, train_tokenizer
+    from runcard.recipes.polychromic.lm import Codec, build_model, train_tokenizer
 
     texts = [text for _, _, text in made_up_tweets()]
     codec = Codec(train_tokenizer(texts, ("negative", "neutral", "positive"), vocab_size=400, min_frequency=2))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runcard.polychromic.checker import (
+from runcard.recipes.polychromic.checker import (
     Checker,
     fit_classifier,
     is_novel,
@@ -23,12 +23,12 @@ def test_words_lowercase_and_drop_marks() -> None:
     assert words("Can't WAIT for #Sunday, @bob!") == ["can't", "wait", "for", "sunday", "bob"]
 
 
-@pytest.mark.parametrize("n,ok", [(3, False), (4, True), (10, True), (11, False)])
+@pytest.mark.parametrize(("n", "ok"), [(3, False), (4, True), (10, True), (11, False)])
 def test_length_bounds_are_inclusive(n: int, ok: bool) -> None:
     assert length_ok(n, 4, 10) is ok
 
 
-@pytest.mark.parametrize("text,ok", [
+@pytest.mark.parametrize(("text", "ok"), [
     ("going to the Sunday market", True),
     ("so tired #sunday", True),
     ("SUNDAY again", True),
@@ -53,7 +53,7 @@ def test_novelty_rejects_a_copied_six_gram_only() -> None:
     assert is_novel(words("short"), index, 6)
 
 
-@pytest.mark.parametrize("tokens,ok", [
+@pytest.mark.parametrize(("tokens", "ok"), [
     (["a", "b", "c", "d"], True),
     (["a", "a", "b", "b"], True),  # exactly half
     (["a", "a", "a", "a", "b"], False),

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from runcard.errors import InputError
-from runcard.polychromic import corpus as corp
+from runcard.recipes.polychromic import corpus as corp
 
 
 def test_candidates_are_capitalised_words_and_hashtags() -> None:

@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from runcard.polychromic.evaluate import embedder
-from runcard.polychromic.lm import embed_ids
+from runcard.recipes.polychromic.evaluate import embedder
+from runcard.recipes.polychromic.lm import embed_ids
 
 
 def test_each_text_is_embedded_once_and_as_if_alone(tiny_lm: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch

@@ -14,10 +14,10 @@ torch = pytest.importorskip("torch")
 
 from runcard import start_run
 from runcard.findings import run_findings
-from runcard.polychromic.checker import Verdicts
-from runcard.polychromic.corpus import Prompt
-from runcard.polychromic.lm import weights_sha256
-from runcard.polychromic.train import Example, RLSetting, lm_batch, lm_loss, rl_train
+from runcard.recipes.polychromic.checker import Verdicts
+from runcard.recipes.polychromic.corpus import Prompt
+from runcard.recipes.polychromic.lm import weights_sha256
+from runcard.recipes.polychromic.train import Example, RLSetting, lm_batch, lm_loss, rl_train
 from runcard.report.views import load_run
 from runcard.runs import get_run
 from runcard.store import open_store

@@ -19,7 +19,7 @@ pytest.importorskip("sklearn")
 
 from runcard.errors import InputError
 from runcard.findings import run_findings
-from runcard.generation.files import generation_splits
+from runcard.generation.stored import generation_splits
 from runcard.recipes import rerun, run_config
 from runcard.recipes.config import load_config
 from runcard.report.views import load_run
@@ -157,7 +157,7 @@ def test_config_errors_name_the_key(tmp_path: Path) -> None:
         load_config(path)
     path.write_text(CONFIG.format(data="x.csv", out="cards").replace("samples_per_prompt = 4",
                                                                      "samples_per_prompt = 4\nks_typo = 1"))
-    with pytest.raises(InputError, match="unknown key 'evaluation.ks_typo'"):
+    with pytest.raises(InputError, match=r"unknown key 'evaluation\.ks_typo'"):
         load_config(path)
 
 

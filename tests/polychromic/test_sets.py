@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runcard.polychromic.sets import (
+from runcard.recipes.polychromic.sets import (
     all_sets,
     cosine_matrix,
     polychromic_advantages,
@@ -85,7 +85,7 @@ def test_a_chain_is_one_cluster() -> None:
     assert set_diversity(similarity, np.array([[0, 1, 2, 3]]), 0.8).tolist() == [0.5]
 
 
-@pytest.mark.parametrize("n,k", [(8, 4), (8, 2), (6, 3), (5, 1), (4, 4)])
+@pytest.mark.parametrize(("n", "k"), [(8, 4), (8, 2), (6, 3), (5, 1), (4, 4)])
 @pytest.mark.parametrize("seed", range(4))
 def test_lambda_zero_is_set_level_reinforce(seed: int, n: int, k: int) -> None:
     """At lambda = 0 a set's score is its mean pass, and each sample's mean centred set score equals

@@ -1,4 +1,4 @@
-"""runcard.preflight: each failed check names the config key, the path and the fix; the examples pass."""
+"""runcard.recipes.preflight: each failed check names the config key, the path and the fix; the examples pass."""
 
 from __future__ import annotations
 
@@ -7,18 +7,16 @@ from pathlib import Path
 
 import pytest
 
-import runcard.preflight as pf
+import runcard.recipes.preflight_checks as pf
 from runcard.errors import InputError
-from runcard.preflight import (
+from runcard.recipes.preflight import check_store, failure_message, preflight
+from runcard.recipes.preflight_checks import (
     Check,
     check_data_file,
     check_device,
     check_encoder,
-    check_store,
     check_weights,
     check_writable_dir,
-    failure_message,
-    preflight,
 )
 from runcard.runs import get_run
 from runcard.store import Store, open_store

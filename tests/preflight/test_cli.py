@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-import runcard.preflight as pf
+import runcard.recipes.preflight as pf
 from runcard.errors import InputError
 from runcard.store import open_store
 from runcard.sweep import run_sweep

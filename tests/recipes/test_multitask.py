@@ -15,7 +15,7 @@ transformers = pytest.importorskip("transformers")
 
 from runcard.errors import InputError
 from runcard.recipes import load_config, run_config
-from runcard.recipes.multitask_data import load_multitask
+from runcard.recipes.multitask_encoder.data import load_multitask
 from runcard.runs import get_run
 from runcard.store import ArtifactError, open_store
 from tests.report.cards import assert_recipe_card_is_the_stored_card
@@ -226,7 +226,7 @@ def test_the_multitask_card_loads_cleanly_in_chromium(imbalance_run: tuple[Any, 
 
 
 def test_a_missing_checkpoint_stops_the_run(tmp_path: Path, tiny_encoder: Path, monkeypatch: Any) -> None:
-    import runcard.recipes.multitask_encoder as recipe
+    import runcard.recipes.multitask_encoder.recipe as recipe
 
     real = recipe.save_checkpoint
 
@@ -248,7 +248,7 @@ def test_a_missing_checkpoint_stops_the_run(tmp_path: Path, tiny_encoder: Path, 
 
 
 def test_ctrl_c_leaves_a_failed_run_with_what_was_logged(tmp_path: Path, tiny_encoder: Path, monkeypatch: Any) -> None:
-    import runcard.recipes.multitask_encoder as recipe
+    import runcard.recipes.multitask_encoder.recipe as recipe
 
     def interrupted(*args: Any) -> dict[str, float]:
         raise KeyboardInterrupt

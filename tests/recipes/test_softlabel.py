@@ -18,7 +18,7 @@ from scipy.stats import entropy as scipy_entropy
 
 from runcard.errors import InputError
 from runcard.recipes import load_config, run_config
-from runcard.recipes.softlabel_data import load_soft
+from runcard.recipes.softlabel_encoder.data import load_soft
 from runcard.report.soft import baselines, entropy_bins
 from runcard.runs import get_run
 from runcard.store import open_store

@@ -61,9 +61,10 @@ def measure(browser: str, path: Path, selectors: tuple[str, ...], width: int = 1
     """The bottom edge (CSS px from the top of the first screen) of the first element each selector matches, as
     the browser lays the page out at ``width`` x ``height``; None where nothing matches. Measured on a copy of
     the page with a measuring script added: the document itself carries none."""
-    script = ("<script>const out={};for(const s of %s){const e=document.querySelector(s);"
+    chosen = json.dumps(list(selectors))
+    script = (f"<script>const out={{}};for(const s of {chosen}){{const e=document.querySelector(s);"
               "out[s]=e?e.getBoundingClientRect().bottom:null}"
-              "document.body.setAttribute('data-measure',JSON.stringify(out))</script>") % json.dumps(list(selectors))
+              "document.body.setAttribute('data-measure',JSON.stringify(out))</script>")
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / path.name
         copy.write_text(path.read_text(encoding="utf-8").replace("</body>", script + "</body>"), encoding="utf-8")
@@ -77,8 +78,8 @@ def measure(browser: str, path: Path, selectors: tuple[str, ...], width: int = 1
 def evaluate_js(browser: str, path: Path, expression: str, width: int = 1280, height: int = 800) -> object:
     """The JSON value of a JavaScript ``expression`` evaluated after the page's own scripts ran (on a copy of the
     page with the expression's script appended at the end of the body)."""
-    script = ("<script>(function(){var out;try{out=(function(){return %s;})();}catch(e){out={error:String(e)};}"
-              "document.body.setAttribute('data-result',JSON.stringify(out));})()</script>") % expression
+    script = (f"<script>(function(){{var out;try{{out=(function(){{return {expression};}})();}}catch(e){{out={{error:String(e)}};}}"
+              "document.body.setAttribute('data-result',JSON.stringify(out));})()</script>")
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / path.name
         copy.write_text(path.read_text(encoding="utf-8").replace("</body>", script + "</body>"), encoding="utf-8")

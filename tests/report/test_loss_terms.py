@@ -67,9 +67,9 @@ def test_loss_term_series_are_plotted_apart_from_the_loss() -> None:
     from runcard.report.html import _curve_groups
 
     points = [[1.0, 0.5], [2.0, 0.4]]
-    curves = {k: points for k in ("train/loss", "val/loss", "loss_terms/quality", "loss_terms/diversity",
-                                  "loss_terms/quality/grad_norm", "loss_terms/diversity/grad_norm",
-                                  "loss_terms/quality/has_grad", "loss_grad_cosine/quality/diversity", "rl/kl")}
+    curves = dict.fromkeys(("train/loss", "val/loss", "loss_terms/quality", "loss_terms/diversity",
+                            "loss_terms/quality/grad_norm", "loss_terms/diversity/grad_norm",
+                            "loss_terms/quality/has_grad", "loss_grad_cosine/quality/diversity", "rl/kl"), points)
     groups = _curve_groups(curves)
     assert set(groups["loss"]) == {"train/loss", "val/loss"}
     assert set(groups["loss terms (weighted)"]) == {"loss_terms/quality", "loss_terms/diversity"}

@@ -44,10 +44,9 @@ def test_a_run_records_everything_and_finishes(store: Store, tmp_path: Path) -> 
 
 
 def test_an_exception_marks_the_run_failed_and_propagates(store: Store) -> None:
-    with pytest.raises(ZeroDivisionError):
-        with start_run(project="p", store=store) as run:
-            run.log_metric("loss", 1.0)
-            _ = 1 / 0
+    with pytest.raises(ZeroDivisionError), start_run(project="p", store=store) as run:  # noqa: PT012
+        run.log_metric("loss", 1.0)
+        _ = 1 / 0
     stored = get_run(run.id, store)
     assert stored.status == "failed" and "ZeroDivisionError" in stored.error
     assert stored.history("loss") == [(0, 1.0)]
@@ -116,9 +115,8 @@ def test_bad_inputs_are_refused(store: Store) -> None:
 def test_list_runs_filters(store: Store) -> None:
     with start_run(project="a", store=store):
         pass
-    with pytest.raises(RuntimeError):
-        with start_run(project="b", store=store):
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), start_run(project="b", store=store):
+        raise RuntimeError("boom")
     assert [r.project for r in list_runs(store=store)] == ["a", "b"]
     assert [r.project for r in list_runs("b", store=store)] == ["b"]
     assert [r.status for r in list_runs(store=store, status="failed")] == ["failed"]

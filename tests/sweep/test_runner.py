@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from runcard.cli.report_cmd import stored_views
 from runcard.errors import InputError
 from runcard.report.summary import build_summary
+from runcard.report.views import stored_views
 from runcard.runs import get_run, list_runs
 from runcard.store import Run, open_store
 from runcard.sweep import SweepInterrupted, SweepResult, TrialRecord, load_sweep, pools, run_sweep
@@ -295,7 +295,7 @@ sort = "test/accuracy"
 
 def test_bad_sweeps_stop_before_any_trial(workspace: Workspace) -> None:
     path = workspace.sweep_file("typo", '[sweep]\nconfig = "tiny.toml"\n[space]\n"train.lrate" = [0.1]\n')
-    with pytest.raises(InputError, match="unknown key 'train.lrate'"):
+    with pytest.raises(InputError, match=r"unknown key 'train\.lrate'"):
         run_sweep(load_sweep(path), workspace.store)
     missing = workspace.sweep_file("missing", '[sweep]\nconfig = "nope.toml"\n[space]\n"train.lr" = [0.1]\n')
     out = cli("sweep", missing, "--store", workspace.store)

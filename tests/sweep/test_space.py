@@ -70,7 +70,7 @@ def test_defaults_and_the_name_from_the_file(tmp_path: Path) -> None:
     ('[sweep]\nconfig = "a.toml"\n[space]', "space"),
 ])
 def test_unknown_and_missing_keys_are_named(text: str, expected: str) -> None:
-    with pytest.raises(InputError, match="sweep.toml") as info:
+    with pytest.raises(InputError, match=r"sweep\.toml") as info:
         parse(text)
     assert expected in str(info.value)
 

@@ -6,13 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from runcard.cli.options import AsJson, Bins, Renormalize, print_json
-from runcard.cli.render import calibration_report, print_group
-from runcard.data.predictions import file_format, load_predictions, write_predictions
 from runcard.errors import InputError
-from runcard.posthoc import METHODS, calibrate_tables
 
 EPILOG = (
     "Examples:\n\n"
@@ -20,6 +16,9 @@ EPILOG = (
     "  runcard calibrate --val val.parquet --apply test.parquet --out cal.parquet --method vector --json\n\n"
     "The output holds the calibrated prob_ and logit_ columns (docs/formats.md)."
 )
+#: `runcard.posthoc.METHODS`, written out: importing posthoc here would load numpy at every start of the CLI
+#: (tests/test_imports.py checks that the two agree).
+METHODS = ("temperature", "vector")
 
 
 def calibrate_command(
@@ -35,6 +34,12 @@ def calibrate_command(
     """Fit post-hoc calibration on validation predictions, apply it to test, report before/after."""
     if method not in METHODS:
         raise InputError(f"--method: expected one of {', '.join(METHODS)}, got {method!r}.")
+    from rich.console import Console
+
+    from runcard.cli.render import calibration_report, print_group
+    from runcard.data.predictions import file_format, load_predictions, write_predictions
+    from runcard.posthoc import calibrate_tables
+
     for target in [out] + ([out_val] if out_val else []):
         file_format(target)
         if target.resolve() in (val.resolve(), apply.resolve()):

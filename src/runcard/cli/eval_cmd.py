@@ -6,15 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from runcard.cli.options import Alpha, AsJson, Bins, Renormalize, Seed, print_json
-from runcard.cli.render import evaluation_report, findings_text, print_group
-from runcard.data.predictions import load_predictions
 from runcard.errors import InputError
-from runcard.evaluate import evaluate_table
-from runcard.findings import RunView, run_findings
 
 EPILOG = (
     "Examples:\n\n"
@@ -43,6 +37,10 @@ def eval_command(
     """
     if n_boot is not None and not ci:
         raise InputError("--n-boot sets the bootstrap behind the CIs, which --no-ci turns off; give one of them.")
+    from runcard.data.predictions import load_predictions
+    from runcard.evaluate import evaluate_table
+    from runcard.findings import RunView, run_findings
+
     n_boot = 1000 if n_boot is None else n_boot
     tables = {"test": load_predictions(file, renormalize=renormalize)}
     if val is not None:
@@ -62,6 +60,11 @@ def eval_command(
         payload["findings"] = findings
         print_json(payload)
         return
+    from rich.console import Console
+    from rich.text import Text
+
+    from runcard.cli.render import evaluation_report, findings_text, print_group
+
     print_group(evaluation_report(evals, {split: t.name for split, t in tables.items()}))
     Console().print(Text(f"Findings ({len(findings)}):", style="bold"))
     Console().print(findings_text(findings) if findings else Text("  none: every rule ran and none fired."))

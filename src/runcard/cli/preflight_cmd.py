@@ -11,7 +11,7 @@ from rich.table import Table
 
 from runcard.cli.options import AsJson, StoreUrl, print_json
 from runcard.errors import InputError
-from runcard.preflight import Check, failure_message, preflight
+from runcard.recipes.preflight import Check, failure_message, preflight
 
 EPILOG = (
     "Examples:\n\n"

@@ -70,6 +70,26 @@ def runs_table(runs: list[Run]) -> Table:
     return table
 
 
+#: Above this many runs, `runcard runs` prints plain aligned lines: rich lays a table out at about 1 ms a row.
+PLAIN_ABOVE = 500
+
+
+def runs_lines(runs: list[Run]) -> list[str]:
+    """`runs_table` as plain aligned lines, one per run, for long listings (10,000 runs in well under a second)."""
+    rows = [("id", "project/name", "started", "status", "took", "results (evaluated, else latest logged)")]
+    for run in runs:
+        values = {**run.summary, **run.evaluated}
+        more = len(values) - 2
+        shown = "  ".join(f"{k}={metric(v, k)}" for k, v in headline(values)) + (f"  (+{more} more)" if more > 0 else "")
+        rows.append((run.id, f"{run.project}/{run.name}", _when(run.created_at), run.status, _duration(run), shown))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = [f"{len(runs)} runs"]
+    for row in rows:
+        cells = [row[i].rjust(widths[i]) if i == 4 else row[i].ljust(widths[i]) for i in range(5)]
+        lines.append("  ".join([*cells, row[5]]).rstrip())
+    return lines
+
+
 def run_detail(run: Run) -> Group:
     """Everything recorded about one run."""
     parts: list[Any] = [

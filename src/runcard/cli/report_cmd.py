@@ -19,7 +19,6 @@ from runcard.cli.options import (
 )
 from runcard.data.atomic import atomic_path
 from runcard.errors import InputError
-from runcard.findings import RunView
 from runcard.importers import detect
 from runcard.jsonsafe import dumps
 from runcard.report.card import build_card
@@ -29,9 +28,9 @@ from runcard.report.latex import comparison_table, summary_table, to_csv, to_lat
 from runcard.report.markdown import card_markdown
 from runcard.report.multi import summary_html, summary_markdown
 from runcard.report.summary import build_summary
-from runcard.report.views import load_runs, view_from_record
+from runcard.report.views import stored_views, view_from_record
 from runcard.runs import get_run, list_runs
-from runcard.store import Run, Store, open_store
+from runcard.store import open_store
 
 Html = Annotated[bool, typer.Option("--html", help="A self-contained HTML file instead of Markdown.")]
 Latex = Annotated[bool, typer.Option("--latex", help="A booktabs LaTeX table for a paper (docs/reports.md).")]
@@ -77,11 +76,6 @@ def emit(doc: dict[str, Any], text: str, out: Path | None, as_json: bool) -> Non
     with atomic_path(out) as tmp:
         tmp.write_text(dumps(doc, indent=2) + "\n" if as_json else text, encoding="utf-8")
     Console(stderr=True).print(f"wrote {out}")
-
-
-def stored_views(store: Store, runs: list[Run]) -> list[RunView]:
-    """Leaderboard views of stored runs, with their stored evaluations (the numbers their cards show)."""
-    return [loaded.view for loaded in load_runs(store, runs)]
 
 
 def card_command(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -9,7 +10,7 @@ from rich.console import Console
 
 from runcard.cli.options import AsJson, StoreUrl, print_json
 from runcard.cli.render import print_group
-from runcard.cli.render_runs import run_detail, runs_table
+from runcard.cli.render_runs import PLAIN_ABOVE, run_detail, runs_lines, runs_table
 from runcard.runs import get_run, list_runs, remove_run
 
 RUNS_EPILOG = (
@@ -38,7 +39,10 @@ def runs_command(
         Console(stderr=True).print("no runs" + (f" in project {project!r}" if project else "") +
                                    (f" with status {status!r}" if status else ""))
         return
-    Console().print(runs_table(runs))
+    if len(runs) > PLAIN_ABOVE:
+        sys.stdout.write("\n".join(runs_lines(runs)) + "\n")
+    else:
+        Console().print(runs_table(runs))
 
 
 def show_command(

@@ -10,11 +10,12 @@ import typer
 from rich.console import Console
 
 from runcard.cli.options import AsJson, StoreUrl
-from runcard.cli.report_cmd import Html, Out, emit, stored_views
+from runcard.cli.report_cmd import Html, Out, emit
 from runcard.data.atomic import atomic_path
 from runcard.errors import InputError, RunCardError
 from runcard.report.multi import summary_html, summary_markdown
 from runcard.report.summary import build_summary
+from runcard.report.views import stored_views
 from runcard.runs import list_runs
 from runcard.store import open_store
 from runcard.sweep import (

@@ -69,7 +69,7 @@ def read_hf(name: str, split: str) -> Columns:
                          "or point data.paths at CSV/Parquet/JSONL files.") from None
     try:
         dataset = datasets.load_dataset(name, split=split)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- datasets raises many types for "not cached"; all mean the same here
         raise InputError(f"data.hf_dataset = {name!r} (split {split!r}) is not in the local Hugging Face cache "
                          f"({type(exc).__name__}: {exc}); runcard never downloads data: use local files.") from None
     return {k: list(dataset[k]) for k in dataset.column_names}

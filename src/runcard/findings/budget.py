@@ -82,7 +82,7 @@ def apply_budget(findings: Sequence[Finding], alpha: float = ALPHA) -> tuple[lis
             rules.setdefault(f.kind, []).append(f)
     share = alpha / len(rules) if rules else alpha
     kept = []
-    for rule, tests in rules.items():
+    for tests in rules.values():
         rejected, thresholds = holm([float(f.p_value) for f in tests], share)  # type: ignore[arg-type]
         for f, keep, threshold in zip(tests, rejected, thresholds):
             if keep and f.eligible:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 
+from runcard.configs import config_differences
 from runcard.findings.model import Finding
 from runcard.findings.view import RunView
 from runcard.metrics.directions import direction, is_counter
@@ -34,24 +33,6 @@ def is_identity(key: str) -> bool:
     """Whether a flattened config key only names, tags or seeds a run (``experiment.seed``, ``tags.x``)."""
     parts = key.split(".")
     return parts[-1] in IDENTITY_LEAVES or "tags" in parts[:-1] or parts[-1] == "tags"
-
-
-def config_differences(configs: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Flattened config keys whose values are not the same in every config."""
-    flat = [flatten_config(c) for c in configs]
-    keys = sorted(set().union(*flat)) if flat else []
-    return [k for k in keys if len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flat}) > 1]
-
-
-def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested config as ``a.b.c`` keys; an empty dict is a value of its own."""
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, Mapping) and value:
-            out.update(flatten_config(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 def _shared_metrics(views: Sequence[RunView]) -> dict[str, list[float]]:
@@ -80,7 +61,8 @@ def constant_metric(views: Sequence[RunView], *, set_apart: Sequence[str] = ()) 
                 "constant_metric", "warning",
                 f"{key} is {values[0]:.4f} in all {len(views)} runs{apart} although their configs differ",
                 {"metric": key, "value": values[0], "runs": len(views), "run_ids": [v.id for v in views],
-                 "set_apart": list(set_apart), "decimals": CONSTANT_DECIMALS, "config_keys_that_differ": differing[:20]},
+                 "set_apart": list(set_apart), "decimals": CONSTANT_DECIMALS,
+                 "config_keys_that_differ": differing[:20]},
                 "The varied settings did not change this metric at all: check that they reach the model (and that "
                 "the model does not predict one class); compare on a metric that can move, or with a paired test.",
                 runs=tuple(v.id for v in views), metrics=(key,),
@@ -151,8 +133,9 @@ def outliers(views: Sequence[RunView]) -> list[Finding]:
             p_value = 0.0 if math.isinf(z) else float(2 * normal_sf(z))
             out.append(Finding(
                 "outlier_run", "warning", f"run {view.id} ({view.name}) is {factor:.0f}x off the group on {key}",
-                {"run": view.id, "deviations": [{"metric": key, "value": float(value), "group_median": float(10**median),
-                                                 "factor": float(factor), "robust_z": None if math.isinf(z) else z}],
+                {"run": view.id, "deviations": [{"metric": key, "value": float(value),
+                                                 "group_median": float(10**median), "factor": float(factor),
+                                                 "robust_z": None if math.isinf(z) else z}],
                  "factor_threshold": OUTLIER_FACTOR},
                 "Set this run apart when choosing the best (it is excluded from 'best' in the summary); look for a "
                 "diverged optimisation, a unit mix-up or a different data size before keeping it.",

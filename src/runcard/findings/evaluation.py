@@ -85,7 +85,8 @@ def majority_collapse(ev: Evaluation, split: str, run: str = "") -> list[Finding
         return []
     p_value = float(binomial_cdf(correct, ev.n, bar))
     title = (f"{split}: accuracy {ev.accuracy:.4f} barely beats always predicting {_name(ev, majority)!r} "
-             f"({majority_rate:.4f}): below {bar:.4f}, a fifth of the way from it to 1, beyond noise (p = {p_value:.3g})")
+             f"({majority_rate:.4f}): below {bar:.4f}, a fifth of the way from it to 1, "
+             f"beyond noise (p = {p_value:.3g})")
     return [Finding("majority_collapse", "warning", title, evidence, advice, runs, (split,), (_name(ev, majority),),
                     impact=bar - ev.accuracy, p_value=p_value, eligible=bool(ev.accuracy < bar))]
 
@@ -194,7 +195,8 @@ def near_perfect(ev: Evaluation, split: str, run: str = "") -> list[Finding]:
     correct = round(ev.accuracy * ev.n)
     p_value = float(binomial_sf(correct - 1, ev.n, NEAR_PERFECT_NULL))
     return [Finding(
-        "leakage", "warning", f"{split}: accuracy {ev.accuracy:.4f} on a task whose majority rate is {majority_rate:.3f}"
+        "leakage", "warning",
+        f"{split}: accuracy {ev.accuracy:.4f} on a task whose majority rate is {majority_rate:.3f}"
         f" (above {NEAR_PERFECT_NULL} beyond noise, p = {p_value:.3g})",
         {"split": split, "accuracy": ev.accuracy, "threshold": NEAR_PERFECT, "null_accuracy": NEAR_PERFECT_NULL,
          "majority_rate": majority_rate, "n": ev.n},
@@ -220,7 +222,8 @@ def calibration_null(ev: Evaluation, draws: int = NULL_DRAWS, seed: int = 0) -> 
     return np.abs(correct - conf_sum).sum(axis=1) / counts.sum()
 
 
-def miscalibrated(ev: Evaluation, split: str, run: str = "", calibration: dict[str, Any] | None = None) -> list[Finding]:
+def miscalibrated(ev: Evaluation, split: str, run: str = "",
+                  calibration: dict[str, Any] | None = None) -> list[Finding]:
     """A test of calibration: H0: the model is calibrated, judged by ECE against the ECEs a calibrated model
     with these confidences shows on these rows (`calibration_null`, 2,000 draws; p = the share of draws at
     least as large, +1 smoothed). The claim also needs an ECE of at least 0.01 (`MIN_ECE`).
@@ -232,8 +235,8 @@ def miscalibrated(ev: Evaluation, split: str, run: str = "", calibration: dict[s
     p95 = float(np.percentile(null, 95))
     p_value = float((np.count_nonzero(null >= ev.ece) + 1) / (len(null) + 1))
     evidence: dict[str, Any] = {
-        "split": split, "ece": ev.ece, "bins": ev.settings["bins"], "n": ev.n, "null_median_ece": float(np.median(null)),
-        "null_p95_ece": p95, "null_draws": len(null),
+        "split": split, "ece": ev.ece, "bins": ev.settings["bins"], "n": ev.n,
+        "null_median_ece": float(np.median(null)), "null_p95_ece": p95, "null_draws": len(null),
         "mean_confidence": float(ev.reliability.confidence_sum.sum() / ev.n), "accuracy": ev.accuracy,
     }
     advice = "Fit temperature scaling on the validation split (runcard calibrate --val ... --apply ...)."

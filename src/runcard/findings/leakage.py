@@ -59,7 +59,8 @@ def leakage(texts: Mapping[str, list[str]], run: str = "") -> list[Finding]:
             share = len(shared) / smaller
             severity = "error" if share >= WARNING_SHARE or len(shared) >= WARNING_TEXTS else "warning"
             out.append(Finding(
-                "leakage", severity, f"{len(shared)} texts appear in both {a} and {b} ({share:.2%} of the smaller split)",
+                "leakage", severity,
+                f"{len(shared)} texts appear in both {a} and {b} ({share:.2%} of the smaller split)",
                 {"splits": [a, b], "shared_texts": len(shared), "share_of_smaller_split": share,
                  "examples": [normalised[a][s][:120] for s in shared[:3]], "normalisation": NORMALISATION},
                 "Remove the shared texts from the evaluation split (deduplicate before splitting), then re-evaluate.",
@@ -118,7 +119,8 @@ def leakage_in_predictions(tables: Mapping[str, PredictionTable], evaluations: M
             hit = np.array([k in shared for k in kb])
             share = float(hit.mean())
             rescored = {key: _without(tables[key], evaluations[key], ~hit) for key in by_split[b] if key in evaluations}
-            changes = [abs(float(m["change"])) for r in rescored.values() for m in r.values() if m["change"] == m["change"]]
+            changes = [abs(float(m["change"])) for r in rescored.values() for m in r.values()
+                       if m["change"] == m["change"]]
             moved = any(m["outside_ci"] for r in rescored.values() for m in r.values())
             if moved or share >= ERROR_SHARE:
                 severity = "error"
@@ -139,8 +141,8 @@ def leakage_in_predictions(tables: Mapping[str, PredictionTable], evaluations: M
                  "share_of_split": share, "matched_by": basis_a, "scores_without_shared_rows": rescored,
                  "examples": examples, "normalisation": NORMALISATION if basis_a == "normalised text" else None,
                  "error_share": ERROR_SHARE, "warning_share": WARNING_SHARE},
-                f"Remove the shared examples from {b} (deduplicate before splitting) and re-evaluate; until then report "
-                f"{b}'s scores without them beside the full ones.",
+                f"Remove the shared examples from {b} (deduplicate before splitting) and re-evaluate; "
+                f"until then report {b}'s scores without them beside the full ones.",
                 runs=(run,) if run else (), splits=(a, b), impact=max(changes, default=share),
             ))
     return out

@@ -29,7 +29,8 @@ KINDS: dict[str, str] = {
     "target_gap": "a metric below its target",
     "detached_term": "a weighted loss term with no gradient path: it shifts the loss value and changes nothing",
     "underpowered": "a comparison whose test could not have seen the difference asked about",
-    "label_issue": "more rows whose label the model's out-of-sample probabilities contradict than a calibrated model shows",
+    "label_issue": "more rows whose label the model's out-of-sample probabilities contradict "
+                   "than a calibrated model shows",
 }
 
 

@@ -20,7 +20,8 @@ LOSS_PAIRS = (("train/loss", "val/loss"), ("train_loss", "val_loss"), ("loss", "
               ("train/loss", "eval/loss"), ("loss", "val_loss"))
 
 
-def overfitting(series: Mapping[str, list[tuple[int, float]]], run: str = "", patience: int = PATIENCE) -> list[Finding]:
+def overfitting(series: Mapping[str, list[tuple[int, float]]], run: str = "",
+                patience: int = PATIENCE) -> list[Finding]:
     """Validation loss above its minimum for ``patience`` evaluations in a row at the end of
     training, while training loss kept falling after that minimum."""
     for train_key, val_key in LOSS_PAIRS:
@@ -163,7 +164,8 @@ def missing_checkpoint(view: RunView) -> list[Finding]:
     for split, sha in view.prediction_checkpoints.items():
         if sha and sha not in view.known_checkpoints:
             out.append(Finding(
-                "missing_checkpoint", "error", f"{split} predictions name checkpoint {sha[:12]}, which is not in the store",
+                "missing_checkpoint", "error",
+                f"{split} predictions name checkpoint {sha[:12]}, which is not in the store",
                 {"split": split, "checkpoint": sha, "known_checkpoints": sorted(view.known_checkpoints)},
                 "These predictions cannot be traced to stored weights: they may come from an untrained or different "
                 "model. Log the checkpoint with run.log_checkpoint() and re-run the evaluation from it.",
@@ -171,7 +173,8 @@ def missing_checkpoint(view: RunView) -> list[Finding]:
             ))
         elif not sha and view.trained:
             out.append(Finding(
-                "missing_checkpoint", "error", f"{split} predictions were logged after training without naming a checkpoint",
+                "missing_checkpoint", "error",
+                f"{split} predictions were logged after training without naming a checkpoint",
                 {"split": split, "checkpoint": None, "known_checkpoints": sorted(view.known_checkpoints)},
                 "Pass checkpoint=<sha256 from run.log_checkpoint()> to log_predictions, so the card can show which "
                 "weights were evaluated.",

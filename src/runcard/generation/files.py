@@ -1,4 +1,5 @@
-"""Generation files (JSONL, Parquet) and generations stored as run artifacts; format in docs/formats.md.
+"""Generation files (JSONL, Parquet), read and written; format in docs/formats.md. (Generations stored on a run:
+`runcard.generation.stored`.)
 
 Every rejection names the file, the row (counted from 1, blank JSONL lines not counted) and the
 column, what is wrong there, and the fix (`runcard.generation.table` holds the checks).
@@ -7,8 +8,6 @@ column, what is wrong there, and the fix (`runcard.generation.table` holds the c
 from __future__ import annotations
 
 import io
-import time
-from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,12 +16,8 @@ import pyarrow.parquet as pq
 from runcard.data.jsonl import read_jsonl
 from runcard.errors import InputError
 from runcard.generation.table import GenerationTable, table_from_columns, table_from_rows
-from runcard.store.base import Store
-from runcard.store.model import Artifact, Run
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
-#: Artifact kind of stored generations.
-KIND = "generations"
 
 
 def load_generations(path: str | Path) -> GenerationTable:
@@ -54,34 +49,3 @@ def generation_parquet(table: GenerationTable) -> bytes:
     buffer = io.BytesIO()
     pq.write_table(pa.table({k: pa.array(v, type=types[k]) for k, v in columns.items()}), buffer)
     return buffer.getvalue()
-
-
-def store_generations(store: Store, run_id: str, split: str, table: GenerationTable) -> Artifact:
-    """Write ``table`` as a Parquet artifact of kind ``generations`` on the run; meta: split, n, systems, prompts."""
-    if not split or not split.replace("_", "").replace("-", "").isalnum():
-        raise InputError(f"split {split!r}: use a plain name such as 'val' or 'test' (letters, digits, - and _).")
-    name = f"generations_{split}.parquet"
-    stored = store.artifacts.put_bytes(generation_parquet(table), name)
-    meta = {"split": split, "n": table.n, "systems": list(table.systems()), "prompts": len(table.prompts())}
-    artifact = Artifact(name, KIND, stored.sha256, stored.size, stored.path, time.time(), meta)
-    store.add_artifact(run_id, artifact)
-    return artifact
-
-
-def generation_splits(run: Run) -> dict[str, Artifact]:
-    """The latest generations artifact of each split on ``run``, in logging order."""
-    latest: dict[str, Artifact] = {}
-    for art in run.artifacts:
-        if art.kind == KIND:
-            latest[str(art.meta.get("split"))] = art
-    return latest
-
-
-def load_run_generations(store: Store, run: Run, split: str) -> GenerationTable:
-    """The latest generations logged for ``split`` on ``run``, after re-hashing the file."""
-    found = generation_splits(run)
-    if split not in found:
-        raise InputError(f"run {run.id} has no generations for split {split!r} (it has: {sorted(found) or 'none'}).")
-    art = found[split]
-    path = store.artifacts.verify(art.path, art.sha256, owner=f"run {run.id}")
-    return replace(load_generations(path), source=f"run {run.id} {split} generations")

@@ -108,7 +108,7 @@ def load_yaml(path: Path) -> Any:
     at most `MAX_VALUES` values (a "billion laughs" file is refused, not expanded)."""
     text = read_text(path)
     try:
-        value = yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 -- a SafeLoader subclass
+        value = yaml.load(text, Loader=_BoundedLoader)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f"line {where.line + 1}: " if where is not None else ""

@@ -61,7 +61,7 @@ def is_mlflow_db(path: Path) -> bool:
             return False
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    return DB_TABLES <= tables
+    return tables >= DB_TABLES
 
 
 def _artifact_predictions(root: Path | None, skipped: list[str]) -> list[tuple[str, Path]]:

@@ -65,58 +65,82 @@ def check_bins(bins: int) -> int:
     return int(bins)
 
 
+@dataclass(frozen=True)
+class SortedConfidence:
+    """Confidences in ascending order with each one's correct flag (1/0) alongside: both binnings
+    are cuts of these two arrays, so one sort serves equal-width and equal-mass bins alike."""
+
+    ordered: np.ndarray
+    correct: np.ndarray  # int64, in the order of ``ordered``
+
+
+def sort_confidence(confidence: np.ndarray, correct: np.ndarray) -> SortedConfidence:
+    """Sort ``confidence`` ``(N,)``, carrying ``correct`` ``(N,)`` along.
+
+    Confidences in ``[0, 2)`` (every top-label confidence) are sorted as one int64 key, the float's
+    bits shifted left with the correct flag in the freed low bit: a non-negative float orders like
+    its bits, so one plain sort replaces an argsort and two gathers. Others take the argsort.
+    """
+    confidence = np.ascontiguousarray(confidence, dtype=np.float64)
+    correct = np.asarray(correct).astype(bool, copy=False)
+    if not (len(confidence) and confidence.min() >= 0 and confidence.max() < 2.0):  # NaN fails too
+        order = np.argsort(confidence, kind="stable")
+        return SortedConfidence(ordered=confidence[order], correct=correct[order].astype(np.int64))
+    key = np.left_shift(confidence.view(np.int64), 1)
+    np.bitwise_or(key, correct, out=key)
+    key.sort()
+    return SortedConfidence(ordered=np.right_shift(key, 1).view(np.float64), correct=key & 1)
+
+
 def equal_width_bins(confidence: np.ndarray, correct: np.ndarray, bins: int) -> Bins:
     """Reliability bins ``(i/B, (i+1)/B]`` (0 goes to the first bin)."""
+    return width_bins_from_sorted(sort_confidence(confidence, correct), bins)
+
+
+def width_bins_from_sorted(rows: SortedConfidence, bins: int) -> Bins:
+    """`equal_width_bins` of sorted confidences: the bin ends are ``searchsorted`` against the same
+    float edges ``i/B`` a comparison ``lo < conf <= hi`` uses, so values at or next to an edge fall
+    exactly as that comparison says (below 0 in the first bin, above 1 in the last)."""
     edges = np.arange(bins + 1, dtype=np.float64) / bins
-    scaled = confidence * bins
-    upper = np.ceil(scaled)
-    # conf * B can round onto or across an integer; settle rows near one against the float edges.
-    gap = upper - scaled  # in [0, 1): near 0 or near 1 means conf * B sits next to an integer
-    near = np.flatnonzero((gap < 1e-6) | (gap > 1.0 - 1e-6))
-    index = upper.astype(np.int64)
-    index[near] = np.searchsorted(edges, confidence[near], side="left")
-    index -= 1
-    np.clip(index, 0, bins - 1, out=index)
-    count_and_correct = np.bincount(index * 2 + correct, minlength=2 * bins).reshape(bins, 2)
-    return Bins(
-        lower=edges[:-1],
-        upper=edges[1:],
-        count=count_and_correct.sum(axis=1),
-        confidence_sum=np.bincount(index, weights=confidence, minlength=bins),
-        correct=count_and_correct[:, 1].astype(np.float64),
-    )
+    cut = np.concatenate([[0], np.searchsorted(rows.ordered, edges[1:-1], side="right"), [len(rows.ordered)]])
+    count, confidence_sum, correct = _cut_sums(rows, cut)
+    return Bins(lower=edges[:-1], upper=edges[1:], count=count, confidence_sum=confidence_sum, correct=correct)
 
 
 def equal_mass_bins(confidence: np.ndarray, correct: np.ndarray, bins: int) -> Bins:
     """Adaptive bins holding (about) the same number of rows each; see the module docstring."""
-    n = len(confidence)
-    ordered = np.sort(confidence)
+    return mass_bins_from_sorted(sort_confidence(confidence, correct), bins)
+
+
+def mass_bins_from_sorted(rows: SortedConfidence, bins: int) -> Bins:
+    """`equal_mass_bins` of sorted confidences."""
+    ordered = rows.ordered
+    n = len(ordered)
     size, extra = divmod(n, bins)
     starts = np.array([b * size + min(b, extra) for b in range(1, bins)], dtype=np.int64)
     # Bin b holds confidences in [edge_b, edge_{b+1}); a start past the end leaves a bin empty.
-    edges = np.where(starts < n, ordered[np.minimum(starts, n - 1)], np.inf)
+    edges = np.where(starts < n, ordered[np.minimum(starts, n - 1)], np.inf) if n else np.full(bins - 1, np.inf)
     cut = np.concatenate([[0], np.searchsorted(ordered, edges, side="left"), [n]])
-    count = np.diff(cut)
-    # Count the correct rows per bin through whichever of correct / wrong is the smaller set.
-    correct = correct.astype(bool, copy=False)
-    n_correct = int(np.count_nonzero(correct))
-    minority = np.sort(confidence[correct] if 2 * n_correct <= n else confidence[~correct])
-    cut_minority = np.concatenate([[0], np.searchsorted(minority, edges, side="left"), [len(minority)]])
-    in_minority = np.diff(cut_minority)
-    correct_count = in_minority if 2 * n_correct <= n else count - in_minority
-    running = np.concatenate([[0.0], np.cumsum(ordered)])
+    count, confidence_sum, correct = _cut_sums(rows, cut)
     full = count > 0
     lower = np.full(bins, np.nan)
     upper = np.full(bins, np.nan)
     lower[full] = ordered[cut[:-1][full]]
     upper[full] = ordered[cut[1:][full] - 1]
-    return Bins(
-        lower=lower,
-        upper=upper,
-        count=count,
-        confidence_sum=running[cut[1:]] - running[cut[:-1]],
-        correct=correct_count.astype(np.float64),
-    )
+    return Bins(lower=lower, upper=upper, count=count, confidence_sum=confidence_sum, correct=correct)
+
+
+def _cut_sums(rows: SortedConfidence, cut: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, confidence sum and correct rows of each run ``cut[i]:cut[i+1]`` of the sorted rows."""
+    count = np.diff(cut)
+    confidence_sum = np.zeros(len(count))
+    correct = np.zeros(len(count))
+    full = count > 0
+    if full.any():  # reduceat sums from each non-empty run's start to the next one's
+        starts = cut[:-1][full]
+        confidence_sum[full] = np.add.reduceat(rows.ordered, starts)
+        correct[full] = np.add.reduceat(rows.correct, starts)
+    return count, confidence_sum, correct
 
 
 def _confidence_and_correct(y_true: Any, y_prob: Any, classes: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -1,19 +1,20 @@
 """Scores of the predicted probabilities themselves: log loss, Brier score, top-k accuracy.
 
-The ``*_from_*`` functions take intermediates that `runcard.evaluate` computes once (the
-probability of the true class, the argmax) so a full evaluation touches the matrix as few
-times as possible. The public functions take ``(y_true, y_prob)`` like scikit-learn.
+The ``*_from_*`` functions take intermediates that `runcard.evaluate` computes in its one
+pass over the matrix (`row_statistics`: the probability of the true class, its rank, the sum
+of squares), so a full evaluation reads the matrix once. The public functions take
+``(y_true, y_prob)`` like scikit-learn.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from runcard.checks import as_matrix, check_probabilities, encode_labels
 from runcard.errors import InputError
+from runcard.metrics.row_scan import row_statistics
 
 #: Probabilities are clipped to [EPS, 1 - EPS] before the log, as scikit-learn's log_loss does.
 EPS = float(np.finfo(np.float64).eps)
@@ -28,7 +29,9 @@ def gather(probs: np.ndarray, codes: np.ndarray) -> np.ndarray:
 
 def log_loss_from_true_prob(p_true: np.ndarray) -> float:
     """Mean negative log-likelihood (natural log) given the probability of each true class."""
-    return float(-np.log(np.clip(p_true, EPS, 1.0 - EPS)).mean())
+    logs = np.clip(p_true, EPS, 1.0 - EPS)
+    np.log(logs, out=logs)
+    return -float(logs.mean())  # negating the mean, not each term: the same float, one pass fewer
 
 
 def brier_from_true_prob(probs: np.ndarray, p_true: np.ndarray) -> float:
@@ -37,56 +40,13 @@ def brier_from_true_prob(probs: np.ndarray, p_true: np.ndarray) -> float:
     Expanded as ``sum_k p_k^2 - 2 p_true + 1`` so the matrix is read once (one BLAS dot).
     """
     flat = probs.reshape(-1)
+    return brier_from_square_sum(float(np.dot(flat, flat)), p_true)
+
+
+def brier_from_square_sum(square_sum: float, p_true: np.ndarray) -> float:
+    """Multiclass Brier score from the sum of all squared probabilities (`RowStats.square_sum`)."""
     n = len(p_true)
-    return (float(np.dot(flat, flat)) - 2.0 * float(p_true.sum()) + n) / n
-
-
-@dataclass(frozen=True)
-class RowStats:
-    """Per-row facts every metric needs: argmax, its probability, the true class's probability
-    and the true class's rank (0-based; ties rank the lower class index first, so rank 0 is
-    exactly ``pred == true`` under numpy's first-maximum argmax)."""
-
-    pred: np.ndarray
-    p_true: np.ndarray
-    confidence: np.ndarray
-    correct: np.ndarray
-    rank: np.ndarray
-
-
-def row_statistics(probs: np.ndarray, codes: np.ndarray, pred: np.ndarray | None = None) -> RowStats:
-    """Compute `RowStats` reading the matrix once in full and the misclassified rows once more.
-
-    A correct row's confidence is its true-class probability and its rank is 0, so only the
-    misclassified rows are gathered and ranked.
-    """
-    if pred is None:
-        pred = probs.argmax(axis=1)
-    p_true = gather(probs, codes)
-    correct = pred == codes
-    wrong = np.flatnonzero(~correct)
-    sub = np.take(probs, wrong, axis=0)
-    confidence = p_true.copy()
-    confidence[wrong] = gather(sub, pred[wrong])
-    rank = np.zeros(len(codes), dtype=np.int64)
-    if len(wrong):
-        rank[wrong] = _rank_in_rows(sub, p_true[wrong], codes[wrong])
-    return RowStats(pred=pred, p_true=p_true, confidence=confidence, correct=correct, rank=rank)
-
-
-def _rank_in_rows(rows: np.ndarray, value: np.ndarray, column: np.ndarray) -> np.ndarray:
-    """How many entries of each row outrank ``rows[i, column[i]] == value[i]`` (ties: lower index)."""
-    k = rows.shape[1]
-    count_dtype = np.uint8 if k < 256 else np.int64
-    ones = np.ones(k, dtype=count_dtype)
-    target = value[:, None]
-    rank = np.dot((rows > target).view(np.uint8).astype(count_dtype, copy=False), ones).astype(np.int64)
-    equal = rows == target
-    ties = np.flatnonzero(np.dot(equal.view(np.uint8).astype(count_dtype, copy=False), ones) > 1)
-    if len(ties):
-        lower = np.arange(k)[None, :] < column[ties][:, None]
-        rank[ties] += (equal[ties] & lower).sum(axis=1)
-    return rank
+    return (square_sum - 2.0 * float(p_true.sum()) + n) / n
 
 
 def top_k_from_rank(rank: np.ndarray, k: int) -> float:

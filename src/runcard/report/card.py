@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 
 from runcard._version import __version__
+from runcard.configs import flatten_config
 from runcard.decision import GRID, decision_rules
 from runcard.eval_settings import EvalSettings
 from runcard.evaluate import evaluate_table
 from runcard.findings import ALPHA, judge_run
-from runcard.findings.comparison import flatten_config
 from runcard.findings.training import loss_term_shares
-from runcard.generation.files import generation_splits
+from runcard.generation.stored import generation_splits
 from runcard.posthoc import calibrate_tables
 from runcard.report.card_result import result_block
 from runcard.report.examples import PER_CELL, TEXT_LIMIT, shared_rows, split_examples
@@ -33,7 +33,7 @@ from runcard.report.views import LoadedRun, load_run
 from runcard.store import Run, Store
 from runcard.store.evaluations import input_shas, stored_result
 from runcard.store.model import split_of, task_of
-from runcard.store.sql import safe_url
+from runcard.urls import safe_url
 
 #: Curves are thinned to at most this many points per series (the first and last always kept).
 CURVE_POINTS = 400
@@ -161,7 +161,7 @@ def _generations(store: Store, run: Run, settings: EvalSettings) -> list[dict[st
     arts = generation_splits(run)
     return stored_result(store, run, "generations", "card", [arts[s].sha256 for s in sorted(arts)], settings,
                          lambda: {"splits": card_generations(store, run, n_boot=settings.n_boot,
-                                                             seed=settings.seed)})["splits"]  # type: ignore[no-any-return]
+                                                             seed=settings.seed)})["splits"]
 
 
 def selected_step(run: Run) -> int | None:

@@ -18,12 +18,12 @@ from typing import Any
 
 from runcard._version import __version__
 from runcard.compare import compare_tables, mcnemar_se, minimum_detectable, pair_tables
+from runcard.configs import config_differences, flatten_config
 from runcard.data.toml import read_toml
 from runcard.errors import InputError
 from runcard.eval_settings import EvalSettings
 from runcard.findings import ALPHA, judge_group, not_significant, run_findings, sort_findings
 from runcard.findings.budget import holm
-from runcard.findings.comparison import config_differences, flatten_config
 from runcard.findings.model import Finding
 from runcard.metrics.directions import direction, is_counter
 from runcard.report.card_result import LABELS
@@ -33,7 +33,7 @@ from runcard.report.numbers import PRINT_RESOLUTION, difference, interval, is_ti
 from runcard.report.views import LoadedRun, load_files, load_run
 from runcard.store import Run, Store
 from runcard.store.model import split_of
-from runcard.store.sql import safe_url
+from runcard.urls import safe_url
 
 #: Metrics of the paired tests, in the order the verdict states them after the primary one.
 PAIRED_METRICS = ("macro_f1", "accuracy")

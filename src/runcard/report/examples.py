@@ -65,7 +65,7 @@ def split_examples(table: PredictionTable, *, per_cell: int = PER_CELL, errors: 
     top = wrong[np.argsort(-conf[wrong], kind="stable")[:errors]]
     return {"n": table.n, "classes": [str(c) for c in table.classes], "has_text": table.texts is not None,
             "cells": cells, "confident_errors": [_row(table, int(i), pred, conf) for i in top],
-            "errors": int(len(wrong)), "per_cell": per_cell}
+            "errors": len(wrong), "per_cell": per_cell}
 
 
 def shared_rows(tables: Mapping[str, PredictionTable], splits: Sequence[str], limit: int = PER_CELL

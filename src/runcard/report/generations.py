@@ -16,8 +16,8 @@ import numpy as np
 from runcard.errors import InputError
 from runcard.findings.model import Finding
 from runcard.generation.evaluate import evaluate_generations
-from runcard.generation.files import generation_splits, load_run_generations
 from runcard.generation.semantic import CachedEmbedder, Embedder
+from runcard.generation.stored import generation_splits, load_run_generations
 from runcard.generation.table import GenerationTable
 from runcard.report.html import html_table
 from runcard.report.markdown import table

@@ -221,10 +221,9 @@ def _fewest_rows(board: list[dict[str, Any]], key: str) -> int | None:
 
 def _rows_words(board: list[dict[str, Any]], keys: list[str]) -> str:
     """``n = 600 test rows`` (a range where runs differ), per split of the columns."""
-    parts = []
-    for split in dict.fromkeys(k.rpartition("/")[0] for k in keys if "/" in k):
-        if counts := _counts(board, split):
-            parts.append(f"{counts[0]:,}" + (f"–{counts[-1]:,}" if len(counts) > 1 else "") + f" {split} rows")
+    splits = dict.fromkeys(k.rpartition("/")[0] for k in keys if "/" in k)
+    parts = [f"{counts[0]:,}" + (f"–{counts[-1]:,}" if len(counts) > 1 else "") + f" {split} rows"
+             for split in splits if (counts := _counts(board, split))]
     return "n = " + ", ".join(parts) if parts else "logged values, no stored predictions"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from runcard.findings.comparison import flatten_config
+from runcard.configs import flatten_config
 from runcard.report import numbers
 
 Rows = tuple[list[str], list[list[Any]]]
@@ -100,10 +100,8 @@ def pair_rows(ev: dict[str, Any], top: int = 5) -> Rows:
 
 
 def calibration_rows(cal: dict[str, Any]) -> Rows:
-    rows = []
-    for split, entry in cal["splits"].items():
-        for key in ("accuracy", "nll", "brier", "ece"):
-            rows.append([split, key, entry["before"][key], entry["after"][key], entry["after"][key] - entry["before"][key]])
+    rows = [[split, key, entry["before"][key], entry["after"][key], entry["after"][key] - entry["before"][key]]
+            for split, entry in cal["splits"].items() for key in ("accuracy", "nll", "brier", "ece")]
     return ["split", "metric", "before", "after", "change"], rows
 
 

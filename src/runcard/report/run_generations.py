@@ -12,7 +12,7 @@ from typing import Any
 
 from runcard.errors import InputError
 from runcard.generation.evaluate import evaluate_generations
-from runcard.generation.files import generation_splits, load_run_generations
+from runcard.generation.stored import generation_splits, load_run_generations
 from runcard.report.rows import Rows, metric_with_ci
 from runcard.store import Run, Store
 

@@ -104,9 +104,8 @@ def line_chart(series: Mapping[str, Sequence[Sequence[float]]], *, title: str, w
         y = top + (1 - (t - y_lo) / (y_hi - y_lo)) * plot_h
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
                      + _label(left - 4, y + 4, _fmt(10**t) if log_y else _fmt(t), anchor="end", limit=left - 6))
-    for t in _ticks(x_lo, x_hi):
-        if x_lo <= t <= x_hi:
-            parts.append(_label(sx(t), top + plot_h + 14, _fmt(t), anchor="middle", limit=60))
+    parts.extend(_label(sx(t), top + plot_h + 14, _fmt(t), anchor="middle", limit=60)
+                 for t in _ticks(x_lo, x_hi) if x_lo <= t <= x_hi)
     if marker is not None and x_lo <= marker <= x_hi:
         x = sx(marker)
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_h}" stroke="#555" '
@@ -274,8 +273,8 @@ def forest(rows: Sequence[tuple[str, float, float, float, bool]], *, title: str)
                      f'fill="{color if significant else "#fff"}"><title>{escape(name)}: {diff:+.4f} [{lo:+.4f}, '
                      f'{hi:+.4f}]</title></circle>'
                      + _label(left + plot + 8, y + 4, f"{diff:+.4f} [{lo:+.4f}, {hi:+.4f}]", limit=right - 10))
-    for t in (-span, 0.0, span):
-        parts.append(_label(sx(t), top + len(rows) * step + 14, f"{t:+.3f}" if t else "0", anchor="middle", limit=60))
+    parts.extend(_label(sx(t), top + len(rows) * step + 14, f"{t:+.3f}" if t else "0", anchor="middle", limit=60)
+                 for t in (-span, 0.0, span))
     parts.append(_label(left + plot / 2, height - 6, "B − A (filled: beyond noise after correction)",
                         anchor="middle", limit=plot) + "</svg>")
     return "".join(parts)

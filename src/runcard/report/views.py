@@ -92,6 +92,11 @@ def load_runs(store: Store, runs: Sequence[Run]) -> list[LoadedRun]:
     return [load_run(store, r, series=series[r.id]) for r in runs]
 
 
+def stored_views(store: Store, runs: Sequence[Run]) -> list[RunView]:
+    """Leaderboard views of stored runs, with their stored evaluations (the numbers their cards show)."""
+    return [loaded.view for loaded in load_runs(store, runs)]
+
+
 def load_files(paths: Mapping[str, str | Path], settings: EvalSettings, *, renormalize: bool = False,
                split: str = "test") -> list[LoadedRun]:
     """Prediction files as document subjects (``label -> path``), each one split (``split``), evaluated with

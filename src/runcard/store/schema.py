@@ -148,6 +148,6 @@ def tables_of(version: int) -> list[Table]:
     return [t for t in metadata.sorted_tables if TABLES_ADDED.get(t.name, 1) <= version]
 
 
-def column_since(column: Column) -> int:  # type: ignore[type-arg]
+def column_since(column: Column) -> int:
     """The schema version that added `column`."""
     return ADDED.get((column.table.name, column.name), 1)

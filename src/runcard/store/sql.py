@@ -16,6 +16,8 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +45,7 @@ from runcard.store import schema
 from runcard.store.artifacts import ArtifactStore
 from runcard.store.base import MetricPoint, NewRun, Record
 from runcard.store.model import Artifact, Run, current_scores, resolve_settings
+from runcard.urls import safe_url
 
 T = TypeVar("T")
 #: Rows per INSERT when writing metric points.
@@ -407,15 +410,17 @@ class SqlStore:
             ids = [r.id for r in rows]
             if not ids:
                 return []
-            stage_rows = conn.execute(select(schema.stages).where(schema.stages.c.run_id.in_(ids))
+            # The same runs again as a subquery: one short statement, not a bound parameter per run (10,000 runs).
+            chosen = select(schema.runs.c.id).where(where).scalar_subquery() if len(ids) > 100 else ids
+            stage_rows = conn.execute(select(schema.stages).where(schema.stages.c.run_id.in_(chosen))
                                       .order_by(schema.stages.c.run_id, schema.stages.c.position)).all()
-            art_rows = conn.execute(select(schema.artifacts).where(schema.artifacts.c.run_id.in_(ids))
+            art_rows = conn.execute(select(schema.artifacts).where(schema.artifacts.c.run_id.in_(chosen))
                                     .order_by(schema.artifacts.c.run_id, schema.artifacts.c.position)).all()
-            sum_rows = conn.execute(select(schema.summary).where(schema.summary.c.run_id.in_(ids))
+            sum_rows = conn.execute(select(schema.summary).where(schema.summary.c.run_id.in_(chosen))
                                     .order_by(schema.summary.c.run_id, schema.summary.c.key)).all()
             rec = schema.records
             score_rows = conn.execute(select(rec.c.run_id, rec.c.key, rec.c.inputs, rec.c.settings, rec.c.scores)
-                                      .where(rec.c.run_id.in_(ids), rec.c.kind == "evaluation")).all()
+                                      .where(rec.c.run_id.in_(chosen), rec.c.kind == "evaluation")).all()
         stages: dict[str, dict[str, float]] = {i: {} for i in ids}
         for s in stage_rows:
             stages[s.run_id][s.name] = stages[s.run_id].get(s.name, 0.0) + s.seconds
@@ -501,6 +506,139 @@ class SqlStore:
             return conn.execute(select(func.count()).select_from(schema.artifacts)
                                 .where(schema.artifacts.c.sha256 == sha256)).scalar_one() > 0
 
+    # -- listings (runcard ui): a page of runs, or every run's flat values, without their evaluations ------
+
+    def page_runs(self, *, project: str | None = None, status: str | None = None, text: str | None = None,
+                  order_by: str = "created_at", descending: bool = True, offset: int = 0,
+                  limit: int = 50) -> tuple[int, list[str]]:
+        """(how many runs match, the ids of one page of them): ``text`` is a case-insensitive part of the
+        name or the start of the id; ``order_by`` one of created_at, name, status, duration."""
+        r = schema.runs
+        where = [r.c.project == project] if project is not None else []
+        if status is not None:
+            where.append(r.c.status == status)
+        if text:
+            like = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(func.lower(r.c.name).like(f"%{like}%", escape="\\") | r.c.id.like(f"{like}%", escape="\\"))
+        column = {"created_at": r.c.created_at, "name": r.c.name, "status": r.c.status,
+                  "duration": func.coalesce(r.c.ended_at, time.time()) - r.c.created_at}[order_by]
+        order = [column.desc() if descending else column.asc(), r.c.id.desc() if descending else r.c.id.asc()]
+        with self._read() as conn:
+            total = conn.execute(select(func.count()).select_from(r).where(and_(true(), *where))).scalar_one()
+            ids = conn.execute(select(r.c.id).where(and_(true(), *where)).order_by(*order)
+                               .offset(offset).limit(limit)).scalars().all()
+        return int(total), list(ids)
+
+    def get_runs(self, ids: list[str]) -> list[Run]:
+        """The runs with these exact ids, in the order given (ids not in the store are left out)."""
+        by_id = {run.id: run for run in self._load_runs(schema.runs.c.id.in_(ids))} if ids else {}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def records_of(self, run_ids: list[str], kind: str) -> dict[str, list[Record]]:
+        """Run id -> its records of ``kind`` (e.g. every evaluation of a page of runs, in one query)."""
+        t = schema.records
+        out: dict[str, list[Record]] = {i: [] for i in run_ids}
+        with self._read() as conn:
+            rows = conn.execute(select(t).where(t.c.run_id.in_(run_ids), t.c.kind == kind)).all() if run_ids else []
+        for row in rows:
+            out[row.run_id].append(Record(row.kind, row.key, row.inputs, row.settings, row.payload, row.runcard,
+                                          row.created_at, None if row.scores is None else json.loads(row.scores)))
+        return out
+
+    def project_counts(self) -> dict[str, int]:
+        """Project -> how many runs it has."""
+        r = schema.runs
+        with self._read() as conn:
+            rows = conn.execute(select(r.c.project, func.count()).group_by(r.c.project)).all()
+        return {row[0]: int(row[1]) for row in rows}
+
+    def tag_counts(self, key: str, project: str | None = None) -> dict[str, int]:
+        """Value of the tag ``key`` (e.g. ``sweep``) -> how many runs (of ``project``) carry it."""
+        r = schema.runs
+        with self._read() as conn:
+            texts = conn.execute(select(r.c.tags).where(true() if project is None else r.c.project == project,
+                                                        r.c.tags.like(f"%{json.dumps(key)}%"))).scalars().all()
+        counts: dict[str, int] = {}
+        for text in texts:
+            value = json.loads(text).get(key)
+            if value is not None:
+                counts[value] = counts.get(value, 0) + 1
+        return counts
+
+    def listing_version(self) -> tuple[Any, ...]:
+        """A value that changes whenever a listing of the runs would: runs added, ended or beating, points
+        logged, predictions or evaluations stored (a few aggregate queries)."""
+        r, s = schema.runs, schema.summary
+        with self._read() as conn:
+            runs = conn.execute(select(func.count(), func.max(r.c.created_at), func.sum(r.c.ended_at),
+                                       func.sum(r.c.heartbeat_at), func.count(r.c.ended_at))).one()
+            points = conn.execute(select(func.count(), func.sum(s.c.seq))).one()
+            arts = conn.execute(select(func.count()).select_from(schema.artifacts)).scalar_one()
+            recs = conn.execute(select(func.count()).select_from(schema.records)).scalar_one()
+        return (*runs, *points, arts, recs)
+
+    def run_listings(self, project: str | None = None) -> list[RunListing]:
+        """Every run (of ``project``), oldest first, with its flat values: the latest logged ones and the scores
+        of its stored evaluations (`Run.summary`, `Run.evaluated`), read from the flat scores, never from the
+        evaluations themselves."""
+        r, a, rec, s = schema.runs, schema.artifacts, schema.records, schema.summary
+        mine = select(r.c.id).where(r.c.project == project) if project is not None else None
+        with self._read() as conn:
+            rows = conn.execute(select(r.c.id, r.c.project, r.c.name, r.c.status, r.c.config, r.c.tags, r.c.created_at,
+                                       r.c.ended_at, r.c.eval_settings)
+                                .where(true() if mine is None else r.c.project == project)
+                                .order_by(r.c.created_at, r.c.id)).all()
+            arts = conn.execute(select(a.c.run_id, a.c.sha256, a.c.meta).where(
+                a.c.kind == "predictions", true() if mine is None else a.c.run_id.in_(mine))
+                .order_by(a.c.run_id, a.c.position)).all()
+            recs = conn.execute(select(rec.c.run_id, rec.c.key, rec.c.inputs, rec.c.settings, rec.c.scores).where(
+                rec.c.kind == "evaluation", true() if mine is None else rec.c.run_id.in_(mine))).all()
+            sums = conn.execute(select(s.c.run_id, s.c.key, s.c.value).where(
+                true() if mine is None else s.c.run_id.in_(mine))).all()
+        preds: dict[str, list[Artifact]] = {}
+        for x in arts:
+            preds.setdefault(x.run_id, []).append(Artifact("", "predictions", x.sha256, 0, "", 0.0, json.loads(x.meta)))
+        scores: dict[str, list[tuple[str, str, str, str]]] = {}
+        for e in recs:
+            scores.setdefault(e.run_id, []).append((e.key, e.inputs, e.settings, e.scores))
+        summaries: dict[str, dict[str, float]] = {}
+        for m in sums:
+            summaries.setdefault(m.run_id, {})[m.key] = math.nan if m.value is None else m.value
+        keys: dict[str, str] = {}
+        out = []
+        for row in rows:
+            config = json.loads(row.config)
+            cache = row.eval_settings or row.config
+            if cache not in keys:
+                keys[cache] = resolve_settings(None if row.eval_settings is None else json.loads(row.eval_settings),
+                                               config).key
+            evaluated = current_scores(preds.get(row.id, []), keys[cache], scores.get(row.id, [])) \
+                if row.id in scores else {}
+            out.append(RunListing(row.id, row.project, row.name, row.status, config, json.loads(row.tags),
+                                  row.created_at, row.ended_at, summaries.get(row.id, {}), evaluated))
+        return out
+
+
+@dataclass(frozen=True)
+class RunListing:
+    """One run as a listing shows it: its facts and flat values, without stages, artifacts or evaluations."""
+
+    id: str
+    project: str
+    name: str
+    status: str
+    config: dict[str, Any]
+    tags: dict[str, str]
+    created_at: float
+    ended_at: float | None
+    summary: dict[str, float]
+    evaluated: dict[str, float]
+
+    @cached_property
+    def values(self) -> dict[str, float]:
+        """Logged values and evaluated scores; a score computed from the stored predictions wins."""
+        return {**self.summary, **self.evaluated}
+
 
 def _database_problem(where: str, text: str) -> str:
     """What a database error means to the user, and what to do."""
@@ -541,9 +679,3 @@ def _make_engine(url: str, dialect: str, read_only: bool = False) -> Engine:
                      "or postgresql+psycopg://user@host/db.")
 
 
-def safe_url(url: str) -> str:
-    """The URL with any password hidden."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url

@@ -63,7 +63,7 @@ class LocalPool:
 
     def outcome(self, handle: Any, trial: int) -> TrialOutcome:
         try:
-            return handle.result()  # type: ignore[no-any-return]
+            return handle.result()
         except cf.CancelledError as exc:
             return TrialOutcome(trial, None, "cancelled", None, 0.0, str(exc) or "cancelled")
         except BaseException as exc:  # noqa: BLE001 -- a worker that died (BrokenProcessPool) or was interrupted
@@ -122,7 +122,7 @@ class RayPool:
 
     def outcome(self, handle: Any, trial: int) -> TrialOutcome:
         try:
-            return self._ray.get(handle)  # type: ignore[no-any-return]
+            return self._ray.get(handle)
         except self._ray.exceptions.TaskCancelledError:
             return TrialOutcome(trial, None, "cancelled", None, 0.0, "cancelled")
         except Exception as exc:  # noqa: BLE001 -- the worker died, or the task failed outside the recipe

@@ -190,8 +190,8 @@ def resolve_store_url(url: str | None) -> str:
 def _check_points(sweep: Sweep, points: list[dict[str, Any]], url: str) -> str:
     """Validate the base config with each point, and preflight it once (with the first point: data, encoder,
     output folders, disk, the store at ``url``), before any worker starts; return its project."""
-    from runcard.preflight import failure_message, preflight
     from runcard.recipes.config import validate_config
+    from runcard.recipes.preflight import failure_message, preflight
 
     raw = read_toml(sweep.config_path, "config file",
                     f" ({sweep.source}: [sweep] config = {sweep.settings.config!r} is relative to the sweep file)")
