@@ -22,7 +22,7 @@ def ui_command(
     store: StoreUrl = None,
     host: Annotated[str, typer.Option("--host", help="Address to bind; anything but loopback (127.0.0.1, ::1, "
                                       "localhost) requires a token.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 8765,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8765,
     token: Annotated[str | None, typer.Option("--token", help="Token every request must carry (?token=, a cookie, "
                                               "or Authorization: Bearer); generated and printed for a non-loopback "
                                               "--host when not given.", show_default=False)] = None,
