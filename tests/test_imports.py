@@ -1,6 +1,7 @@
 """What starting runcard imports: `import runcard` and `import runcard.metrics` without the store, `runcard --help`
-without any command module, `runcard eval FILE` without SQLAlchemy, torch, transformers, sacrebleu or the UI's
-server. Checked in fresh interpreters (sys.modules after the fact); times live in bench/bench_cli.py, not here."""
+without any command module, `runcard eval FILE` without SQLAlchemy, scipy, pydantic, pandas, torch, transformers,
+sacrebleu or the UI's server, `runcard runs` without numpy. Checked in fresh interpreters (sys.modules after the
+fact); times live in bench/bench_cli.py, not here."""
 
 from __future__ import annotations
 
@@ -54,12 +55,26 @@ def test_help_imports_no_command_module_nor_numpy_nor_rich() -> None:
     assert {m.split(".")[0] for m in loaded} & {"numpy", "rich", "pydantic", *HEAVY} == set()
 
 
-def test_eval_imports_neither_the_store_nor_training_libraries_nor_scipy_stats() -> None:
+def test_metric_directions_import_no_numpy() -> None:
+    """The listing of runs needs only which way each metric is better: `runcard.metrics` imports its functions on
+    first use."""
+    assert "numpy" not in modules_after("import runcard.metrics.directions")
+
+
+def test_eval_imports_neither_the_store_nor_training_libraries_nor_scipy() -> None:
     loaded = modules_after(cli("eval", str(EXAMPLE)))
     assert "runcard.cli.eval_cmd" in loaded and "runcard.evaluate" in loaded  # it did run
     assert heavy(loaded) == set()
-    assert "scipy.stats" not in loaded
+    tops = {m.split(".")[0] for m in loaded}
+    assert tops & {"scipy", "pydantic", "pandas"} == set()  # the tails in runcard.stats; runcard.cli.coercion
+    assert "pyarrow.parquet" not in loaded
     assert not any(m.startswith("runcard.store") for m in loaded)
+
+
+def test_runs_imports_no_numpy_nor_pydantic(tmp_path: Path) -> None:
+    loaded = modules_after(cli("runs", "--store", f"sqlite:///{tmp_path / 'runs.db'}"))
+    assert "runcard.cli.runs_cmd" in loaded and "sqlalchemy" in loaded  # it did run
+    assert {m.split(".")[0] for m in loaded} & {"numpy", "pydantic", "scipy", "pyarrow", "pandas"} == set()
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from runcard.journal import journal_path, lock_held, lock_path, read_journal
@@ -92,6 +93,7 @@ def reconcile(store: Store, runs: list[Run]) -> list[Run]:
     """Mark runs whose owner died as crashed (replaying their journals), and replay the journal a run left
     when its last write failed, once its owner is gone; return the updated list."""
     out = []
+    has_journal = _existence(store.journal_dir)  # one listing, not a stat a run (10,000 runs: 50 ms)
     for run in runs:
         journal = journal_path(store.journal_dir, run.id)
         if run.status == "running":
@@ -103,8 +105,19 @@ def reconcile(store: Store, runs: list[Run]) -> list[Run]:
                 with contextlib.suppress(OSError):
                     lock_path(store.journal_dir, run.id).unlink(missing_ok=True)  # no one holds it any more
                 run = store.get_run(run.id)
-        elif journal.exists() and lock_held(lock_path(store.journal_dir, run.id)) is not True:
+        elif has_journal(journal) and lock_held(lock_path(store.journal_dir, run.id)) is not True:
             recover_journal(store, run.id)  # crashed (seen from another host) or a failed last write: replay
             run = store.get_run(run.id)
         out.append(run)
     return out
+
+
+def _existence(folder: Path) -> Callable[[Path], bool]:
+    """Whether a file in ``folder`` exists, read off one listing of it (asked per file where it cannot be listed)."""
+    try:
+        names = set(os.listdir(folder))
+    except FileNotFoundError:
+        return lambda path: False
+    except OSError:
+        return Path.exists
+    return lambda path: path.name in names

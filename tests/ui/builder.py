@@ -32,6 +32,8 @@ VARIANTS = 4
 HOSTILE_NAME = "<script>alert(1)</script>"
 #: The sweep of the template runs (a sweep small enough for its summary page).
 PILOT = "pilot"
+#: A project of one run whose model always answers the first class: its findings fill the badge.
+FAULTY = "faulty"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class BuiltStore:
     runs: int
     templates: list[str]  # run ids recorded through the public API
     hostile: str  # id of the run named HOSTILE_NAME
+    faulty: str  # id of the one run of project FAULTY (it has findings)
 
     def run_ids(self, count: int) -> list[str]:
         """The ids of the first ``count`` bulk runs."""
@@ -53,7 +56,7 @@ def bulk_id(i: int) -> str:
     return f"r{i:07d}"
 
 
-def _predictions(rng: np.random.Generator, n: int, margin: float, split: str) -> dict[str, object]:
+def predictions_of(rng: np.random.Generator, n: int, margin: float, split: str) -> dict[str, object]:
     """One model's predictions on the split's examples (the same examples and labels for every run)."""
     y = np.random.default_rng(len(split)).integers(0, len(CLASSES), n)
     z = rng.normal(size=(n, len(CLASSES)))
@@ -79,7 +82,21 @@ def _template(store: SqlStore, project: str, sweep: str, index: int, tmp: Path) 
         checkpoint.write_bytes(rng.bytes(256))
         sha = run.log_checkpoint(checkpoint, step=7)
         for split, n in (("val", 240), ("test", 400)):
-            run.log_predictions(split, checkpoint=sha, **_predictions(rng, n, margin, split))  # type: ignore[arg-type]
+            run.log_predictions(split, checkpoint=sha, **predictions_of(rng, n, margin, split))  # type: ignore[arg-type]
+    return run.id
+
+
+def _faulty(store: SqlStore) -> str:
+    """A run whose model (nearly) always predicts the first class: majority collapse and more."""
+    rng = np.random.default_rng(99)
+    with runcard.start_run(FAULTY, "collapsed", config={"lr": 0.1, "seed": 0}, store=store) as run:
+        for split, n in (("val", 240), ("test", 400)):
+            table = predictions_of(rng, n, 0.0, split)
+            z = rng.normal(size=(n, len(CLASSES)))
+            z[:, 0] += 3.0
+            p = np.exp(z)
+            table["y_prob"] = p / p.sum(axis=1, keepdims=True)
+            run.log_predictions(split, **table)  # type: ignore[arg-type]
     return run.id
 
 
@@ -134,8 +151,9 @@ def build_store(root: Path, runs: int = 10_000, *, project: str = "sweep", sweep
                 conn.execute(insert(table), rows[start:start + 2000])
         conn.exec_driver_sql(f"INSERT INTO {schema.metrics.name} (run_id, seq, key, step, value, timestamp) "
                              "VALUES (?, ?, ?, ?, ?, ?)", point_rows)
+    faulty = _faulty(store)
     store.close()
-    return BuiltStore(url, root, project, sweep, runs, templates, hostile)
+    return BuiltStore(url, root, project, sweep, runs, templates, hostile, faulty)
 
 
 def main() -> None:

@@ -13,11 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
 import runcard
-from tests.ui.builder import HOSTILE_NAME, PILOT, BuiltStore
+from tests.ui.builder import FAULTY, HOSTILE_NAME, PILOT, BuiltStore
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots" / "ui"
 
@@ -76,6 +77,25 @@ def test_runs_table_sort_filter_group_and_compare(page: Any, server: str, big_st
     assert "paired 95 % CI" in verdict and re.search(r"\[[+−-]\d\.\d{4}, [+−-]\d\.\d{4}\]", verdict)
     assert page.locator("#verdict svg").count() == 1  # the forest plot
     no_violations(page)
+
+
+def test_findings_badges_fill_in(page: Any, server: str, big_store: BuiltStore) -> None:
+    """A run's badge, not counted when the page was served, is filled by the script from /api/findings."""
+    from runcard.ui.server import serve_in_thread
+
+    fresh = serve_in_thread(big_store.url)  # nothing counted yet
+    try:
+        served = httpx.get(f"{fresh.url}/runs?project={FAULTY}", timeout=60).text
+        assert f'data-findings-run="{big_store.faulty}"' in served  # pending: the page did not wait for the rules
+        page.goto(f"{fresh.url}/runs?project={FAULTY}")
+        badge = page.locator(f'tr[data-run="{big_store.faulty}"] .findings')
+        expect(badge.locator(".badge.warning")).to_have_text(re.compile(r"^[1-9]\d*$"))
+        warnings = int(badge.locator(".badge.warning").inner_text())
+        card = httpx.get(f"{fresh.url}/api/runs/{big_store.faulty}/card", timeout=60).json()
+        assert warnings == sum(f["severity"] == "warning" for f in card["findings"])
+        no_violations(page)
+    finally:
+        fresh.stop()
 
 
 def test_a_bookmarked_comparison(page: Any, server: str, big_store: BuiltStore) -> None:

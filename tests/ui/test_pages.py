@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from runcard.ui.app import CSP, create_app
 from runcard.ui.server import is_loopback, resolve_token, serve_in_thread
 from tests.cli.test_cli import RUNCARD
-from tests.ui.builder import HOSTILE_NAME, PILOT, BuiltStore
+from tests.ui.builder import FAULTY, HOSTILE_NAME, PILOT, BuiltStore, bulk_id
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I)
 
@@ -107,6 +107,40 @@ def test_json_documents_are_the_clis(server: str, big_store: BuiltStore) -> None
         assert without_time(served[name]) == without_time(finished(process)), name
     assert served["card"]["run"]["id"] == a and served["show"]["id"] == a and served["compare"]["verdict"]
     assert get(server, f"/compare?runs={a}&runs={b}&format=json").json()["verdict"] == served["compare"]["verdict"]
+
+
+def test_findings_badges_count_the_cards_findings(server: str, big_store: BuiltStore) -> None:
+    """/api/findings counts a run's findings by severity exactly as its card lists them."""
+    card = get(server, f"/api/runs/{big_store.faulty}/card").json()
+    expected = {s: sum(f["severity"] == s for f in card["findings"]) for s in ("error", "warning", "info")}
+    assert expected["warning"] >= 1 and "majority_collapse" in {f["kind"] for f in card["findings"]}
+    counted = get(server, f"/api/findings?runs={big_store.faulty},{big_store.templates[0]}").json()
+    assert counted[big_store.faulty] == expected
+    assert counted[big_store.templates[0]] == {"error": 0, "warning": 0, "info": 0}
+    page = get(server, f"/api/runs?project={FAULTY}&findings=1").json()
+    assert page["rows"][0]["findings"] == expected
+    html = get(server, f"/runs?project={FAULTY}").text
+    assert f'<span class="badge warning" title="warnings">{expected["warning"]}</span>' in html  # counted above: kept
+
+
+def test_findings_are_counted_by_a_low_priority_worker(big_store: BuiltStore) -> None:
+    """The counts come from a worker process at nice 19 and equal the same rules run here."""
+    import os
+
+    from runcard.ui.counting import count_findings, open_read_only
+    from runcard.ui.source import UiStore
+
+    ui = UiStore(big_store.url)
+    try:
+        ids = [big_store.faulty, big_store.templates[0], bulk_id(3)]
+        counted = ui.findings_counts(ui.runs(ids))
+        pid = ui.worker().pid
+        assert pid is not None and pid != os.getpid() and os.getpriority(os.PRIO_PROCESS, pid) == 19
+        here = open_read_only(ui.url, ui.get().artifacts.root, ui.get().journal_dir)
+        assert counted == count_findings(here, ids) and counted[big_store.faulty]["warning"] >= 1
+        here.close()
+    finally:
+        ui.close()
 
 
 def test_every_page_has_the_data_and_no_inline_script(server: str, big_store: BuiltStore) -> None:

@@ -20,6 +20,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from runcard._version import __version__
+from runcard.cli.coercion import install as install_plain_coercion
 from runcard.errors import InputError, RunCardError
 
 
@@ -69,8 +70,22 @@ def load_command(name: str) -> Any:
     spec = COMMANDS[name]
     module = import_module(f"runcard.cli.{spec.module}")
     single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    single.command(name, epilog=getattr(module, spec.epilog))(getattr(module, spec.function))
+    single.command(name, cls=_Command, epilog=getattr(module, spec.epilog))(getattr(module, spec.function))
     return typer.main.get_command(single)
+
+
+class _Command(TyperCommand):
+    """A command whose plain values (numbers, strings, paths, flags) are coerced without pydantic, which typer 0.29
+    would import for them (0.1-0.2 s); any other value as typer does (runcard.cli.coercion)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        install_plain_coercion(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # made on first use, like its value: coerced plainly too
+        install_plain_coercion([option])
+        return option
 
 
 class _Listed(TyperCommand):
@@ -82,8 +97,14 @@ class _Commands(TyperGroup):
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
+        install_plain_coercion(self.params)
         for name, spec in COMMANDS.items():
             self.add_command(_Listed(name=name, short_help=spec.summary))
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        install_plain_coercion([option])
+        return option
 
     def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
-
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from runcard.metrics.directions import direction
 from runcard.report.numbers import metric
-from runcard.store import Run
+
+if TYPE_CHECKING:
+    from rich.console import Group
+    from rich.table import Table
+
+    from runcard.store import Run
 
 STATUS_STYLE = {"running": "cyan", "finished": "green", "failed": "red", "crashed": "bold red"}
 
@@ -44,15 +46,24 @@ HEADLINE_KEYS = ("test/macro_f1", "test/accuracy", "test/kl", "val/macro_f1", "v
 
 def headline(summary: dict[str, float], count: int = 2) -> list[tuple[str, float]]:
     """The most telling results of a run: preferred keys first, then any result with a known direction."""
-    chosen = [k for k in HEADLINE_KEYS if k in summary]
-    chosen += sorted(k for k in summary if k not in chosen and direction(k) is not None and "/" in k
+    return [(k, summary[k]) for k in _headline_keys(tuple(summary), count)]
+
+
+@lru_cache(maxsize=256)
+def _headline_keys(keys: tuple[str, ...], count: int) -> tuple[str, ...]:
+    """`headline`'s choice, which depends on the keys alone: the runs of a sweep share them, so it is made once."""
+    chosen = [k for k in HEADLINE_KEYS if k in keys]
+    chosen += sorted(k for k in keys if k not in chosen and direction(k) is not None and "/" in k
                      and not k.startswith(("calibration/", "derived/", "model/")))
-    chosen += sorted(k for k in summary if k not in chosen)
-    return [(k, summary[k]) for k in chosen[:count]]
+    chosen += sorted(k for k in keys if k not in chosen)
+    return tuple(chosen[:count])
 
 
 def runs_table(runs: list[Run]) -> Table:
     """One line per run: id, project/name with its start, status, duration, the telling metrics."""
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=f"{len(runs)} runs", title_justify="left")
     table.add_column("id", no_wrap=True)
     table.add_column("project/name, started", overflow="fold", max_width=26)
@@ -70,7 +81,8 @@ def runs_table(runs: list[Run]) -> Table:
     return table
 
 
-#: Above this many runs, `runcard runs` prints plain aligned lines: rich lays a table out at about 1 ms a row.
+#: Above this many runs, `runcard runs` prints plain aligned lines (without importing rich): rich lays a table out at
+#: about 1 ms a row.
 PLAIN_ABOVE = 500
 
 
@@ -82,16 +94,20 @@ def runs_lines(runs: list[Run]) -> list[str]:
         more = len(values) - 2
         shown = "  ".join(f"{k}={metric(v, k)}" for k, v in headline(values)) + (f"  (+{more} more)" if more > 0 else "")
         rows.append((run.id, f"{run.project}/{run.name}", _when(run.created_at), run.status, _duration(run), shown))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    widths = [max(map(len, column)) for column in list(zip(*rows))[:5]]
     lines = [f"{len(runs)} runs"]
-    for row in rows:
-        cells = [row[i].rjust(widths[i]) if i == 4 else row[i].ljust(widths[i]) for i in range(5)]
-        lines.append("  ".join([*cells, row[5]]).rstrip())
+    for ident, who, started, status, took, shown in rows:
+        lines.append(f"{ident:<{widths[0]}}  {who:<{widths[1]}}  {started:<{widths[2]}}  {status:<{widths[3]}}  "
+                     f"{took:>{widths[4]}}  {shown}".rstrip())
     return lines
 
 
 def run_detail(run: Run) -> Group:
     """Everything recorded about one run."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     parts: list[Any] = [
         Text.assemble((f"run {run.id}", "bold"), f"  {run.project}/{run.name}  ",
                       (run.status, STATUS_STYLE.get(run.status, ""))),

@@ -6,10 +6,8 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from runcard.cli.options import AsJson, StoreUrl, print_json
-from runcard.cli.render import print_group
 from runcard.cli.render_runs import PLAIN_ABOVE, run_detail, runs_lines, runs_table
 from runcard.runs import get_run, list_runs, remove_run
 
@@ -35,14 +33,16 @@ def runs_command(
     if as_json:
         print_json([r.to_dict() for r in runs])
         return
+    if len(runs) > PLAIN_ABOVE:  # rich is not even imported
+        sys.stdout.write("\n".join(runs_lines(runs)) + "\n")
+        return
+    from rich.console import Console
+
     if not runs:
         Console(stderr=True).print("no runs" + (f" in project {project!r}" if project else "") +
                                    (f" with status {status!r}" if status else ""))
         return
-    if len(runs) > PLAIN_ABOVE:
-        sys.stdout.write("\n".join(runs_lines(runs)) + "\n")
-    else:
-        Console().print(runs_table(runs))
+    Console().print(runs_table(runs))
 
 
 def show_command(
@@ -55,6 +55,8 @@ def show_command(
     if as_json:
         print_json(found.to_dict())
         return
+    from runcard.cli.render import print_group
+
     print_group(run_detail(found))
 
 
@@ -65,6 +67,8 @@ def rm_command(
 ) -> None:
     """Remove a run, its metrics and records, and artifact files no other run uses."""
     removed, left = remove_run(run, store, force=force)
+    from rich.console import Console
+
     console = Console(stderr=True)
     console.print(f"removed run {removed.id} ({removed.project}/{removed.name})", markup=False)
     for problem in left:

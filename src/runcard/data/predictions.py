@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from runcard.checks import SUM_TOLERANCE, check_probabilities
 from runcard.data.atomic import atomic_path
@@ -83,6 +82,8 @@ def _read_csv(path: Path) -> pa.Table:
 
 
 def _read_parquet(path: Path) -> pa.Table:
+    import pyarrow.parquet as pq  # imported on use: it costs a CSV or JSONL read 25-50 ms (pyarrow.fs, ssl)
+
     try:
         return pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -324,6 +325,8 @@ def write_predictions(table: PredictionTable, path: str | Path) -> Path:
         if fmt == "csv":
             pacsv.write_csv(arrow, tmp)
         elif fmt == "parquet":
+            import pyarrow.parquet as pq
+
             pq.write_table(arrow, tmp)
         else:
             with open(tmp, "w", encoding="utf-8") as handle:

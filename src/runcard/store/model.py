@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from runcard.display import table
 from runcard.eval_settings import EvalSettings, settings_from_config, settings_from_mapping
-from runcard.findings.view import task_means
 
 if TYPE_CHECKING:
     from runcard.store.base import Store
@@ -165,6 +164,8 @@ def current_scores(artifacts: Sequence[Artifact], settings: str,
                    rows: Iterable[tuple[str, str, str, str | None]]) -> dict[str, float]:
     """The flat scores of the stored evaluations that belong to a run's latest predictions and its settings:
     ``rows`` are (key, inputs, settings, scores JSON) of its evaluation records."""
+    from runcard.findings.view import task_means  # on use: the findings package imports numpy (0.1 s of a listing)
+
     latest = {key: art.sha256 for key, art in latest_predictions(artifacts).items()}
     out: dict[str, float] = {}
     for key, inputs, used, scores in rows:

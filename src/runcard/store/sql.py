@@ -35,7 +35,6 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
@@ -297,7 +296,11 @@ class SqlStore:
         self._retry(write)
 
     def _insert(self, table: Any) -> Any:
-        return (pg_insert if self.dialect == "postgresql" else sqlite_insert)(table)
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert  # on use: 70 ms of every command on SQLite
+
+            return insert(table)
+        return sqlite_insert(table)
 
     def _upsert_summary(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -406,8 +409,11 @@ class SqlStore:
 
     def _load_runs(self, where: Any) -> list[Run]:
         with self._read() as conn:
-            rows = conn.execute(select(schema.runs).where(where).order_by(schema.runs.c.created_at, schema.runs.c.id)).all()
-            ids = [r.id for r in rows]
+            c = schema.runs.c  # the columns a Run holds, unpacked below: a Row's attributes cost 10,000 runs 50 ms
+            rows = conn.execute(select(c.id, c.project, c.name, c.status, c.config, c.tags, c.created_at, c.ended_at,
+                                       c.heartbeat_at, c.host, c.pid, c.error, c.source, c.eval_settings)
+                                .where(where).order_by(c.created_at, c.id)).all()
+            ids = [r[0] for r in rows]
             if not ids:
                 return []
             # The same runs again as a subquery: one short statement, not a bound parameter per run (10,000 runs).
@@ -416,8 +422,9 @@ class SqlStore:
                                       .order_by(schema.stages.c.run_id, schema.stages.c.position)).all()
             art_rows = conn.execute(select(schema.artifacts).where(schema.artifacts.c.run_id.in_(chosen))
                                     .order_by(schema.artifacts.c.run_id, schema.artifacts.c.position)).all()
-            sum_rows = conn.execute(select(schema.summary).where(schema.summary.c.run_id.in_(chosen))
-                                    .order_by(schema.summary.c.run_id, schema.summary.c.key)).all()
+            summary = schema.summary
+            sum_rows = conn.execute(select(summary.c.run_id, summary.c.key, summary.c.value)
+                                    .where(summary.c.run_id.in_(chosen)).order_by(summary.c.run_id, summary.c.key)).all()
             rec = schema.records
             score_rows = conn.execute(select(rec.c.run_id, rec.c.key, rec.c.inputs, rec.c.settings, rec.c.scores)
                                       .where(rec.c.run_id.in_(chosen), rec.c.kind == "evaluation")).all()
@@ -428,21 +435,24 @@ class SqlStore:
         for a in art_rows:
             arts[a.run_id].append(Artifact(a.name, a.kind, a.sha256, a.size, a.path, a.created_at, json.loads(a.meta)))
         summaries: dict[str, dict[str, float]] = {i: {} for i in ids}
-        for m in sum_rows:
-            summaries[m.run_id][m.key] = math.nan if m.value is None else m.value
+        for run_id, key, value in sum_rows:  # unpacked: a Row's attributes cost 10,000 runs 0.1 s
+            summaries[run_id][key] = math.nan if value is None else value
         scores: dict[str, list[tuple[str, str, str, str]]] = {i: [] for i in ids}
         for e in score_rows:
             scores[e.run_id].append((e.key, e.inputs, e.settings, e.scores))
         out = []
-        for r in rows:
-            config = json.loads(r.config)
-            settings = None if r.eval_settings is None else json.loads(r.eval_settings)
+        for row in rows:
+            (run_id, project, name, status, config_json, tags, created_at, ended_at, heartbeat_at, host, pid, error,
+             source, settings_json) = row
+            config = json.loads(config_json)
+            settings = None if settings_json is None else json.loads(settings_json)
             out.append(Run(
-                id=r.id, project=r.project, name=r.name, status=r.status, config=config, tags=json.loads(r.tags),
-                stages=stages[r.id], artifacts=tuple(arts[r.id]), summary=summaries[r.id], created_at=r.created_at,
-                ended_at=r.ended_at, heartbeat_at=r.heartbeat_at, host=r.host, pid=r.pid, error=r.error,
-                source=r.source, eval_settings=settings,
-                evaluated=current_scores(arts[r.id], resolve_settings(settings, config).key, scores[r.id]),
+                id=run_id, project=project, name=name, status=status, config=config, tags=json.loads(tags),
+                stages=stages[run_id], artifacts=tuple(arts[run_id]), summary=summaries[run_id], created_at=created_at,
+                ended_at=ended_at, heartbeat_at=heartbeat_at, host=host, pid=pid, error=error, source=source,
+                eval_settings=settings,
+                evaluated=current_scores(arts[run_id], resolve_settings(settings, config).key, scores[run_id])
+                if scores[run_id] else {},
                 store=self))
         return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import inspect
 import logging
 import os
 import threading
@@ -21,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
@@ -31,7 +33,7 @@ from runcard.errors import InputError, RunCardError
 from runcard.jsonsafe import dumps
 from runcard.report.html import CSS
 from runcard.ui import documents, pages
-from runcard.ui.listing import findings_of, parse_query, runs_page
+from runcard.ui.listing import parse_query, runs_page
 from runcard.ui.source import NotFound, UiStore
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect wi
            'fill="none"/></svg>')
 
 Handler = Callable[[Request, UiStore], Response]
+AsyncHandler = Callable[[Request, UiStore], Awaitable[Response]]
 
 
 def _wants_json(request: Request) -> bool:
@@ -73,22 +76,38 @@ def error_response(request: Request, status: int, message: str, store: str) -> R
     return HTMLResponse(pages.error_page(status, message, store), status_code=status)
 
 
+def failure(request: Request, exc: Exception, ui: UiStore) -> Response:
+    """An error as a page with its message: 404 for what a URL names and is not there, 400 for a query it
+    cannot answer, 500 (never a traceback; the log has one with RUNCARD_DEBUG=1) for the rest."""
+    if isinstance(exc, NotFound):
+        return error_response(request, 404, str(exc), ui.where)
+    if isinstance(exc, InputError):
+        return error_response(request, 400, str(exc), ui.where)
+    if isinstance(exc, RunCardError):
+        return error_response(request, 500, str(exc), ui.where)
+    if os.environ.get("RUNCARD_DEBUG") == "1":
+        log.error("%s", "".join(traceback.format_exception(exc)))
+    return error_response(request, 500, f"internal error: {type(exc).__name__}: {exc}", ui.where)
+
+
 def endpoint(handler: Handler, ui: UiStore) -> Callable[[Request], Response]:
-    """A sync endpoint (run in Starlette's thread pool) whose errors are pages with their message: 404 for what
-    a URL names and is not there, 400 for a query it cannot answer, 500 (never a traceback) for the rest."""
+    """A sync endpoint (run in Starlette's thread pool) whose errors are pages (`failure`)."""
     def run(request: Request) -> Response:
         try:
             return handler(request, ui)
-        except NotFound as exc:
-            return error_response(request, 404, str(exc), ui.where)
-        except InputError as exc:
-            return error_response(request, 400, str(exc), ui.where)
-        except RunCardError as exc:
-            return error_response(request, 500, str(exc), ui.where)
-        except Exception as exc:  # noqa: BLE001 -- a page, never a traceback; the log has it with RUNCARD_DEBUG=1
-            if os.environ.get("RUNCARD_DEBUG") == "1":
-                log.error("%s", traceback.format_exc())
-            return error_response(request, 500, f"internal error: {type(exc).__name__}: {exc}", ui.where)
+        except Exception as exc:  # noqa: BLE001 -- every error becomes a page
+            return failure(request, exc, ui)
+
+    return run
+
+
+def async_endpoint(handler: AsyncHandler, ui: UiStore) -> Callable[[Request], Awaitable[Response]]:
+    """An async endpoint (its blocking work handed to the thread pool by the handler) whose errors are pages."""
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request, ui)
+        except Exception as exc:  # noqa: BLE001 -- every error becomes a page
+            return failure(request, exc, ui)
 
     return run
 
@@ -156,9 +175,17 @@ def statuses(request: Request, ui: UiStore) -> Response:
     return json_response({run.id: ui.status(run) for run in ui.runs(ids[:500])})
 
 
-def findings(request: Request, ui: UiStore) -> Response:
+async def findings(request: Request, ui: UiStore) -> Response:
+    """Run id -> its findings counted by severity, one run at a time: a page closed or left before its badges
+    are filled stops the counting (each run's rules cost up to about 0.1 s of the server's time)."""
     ids = [i for v in request.query_params.getlist("runs") for i in v.split(",") if i]
-    return json_response(findings_of(ui, ids[:100]))
+    runs = await run_in_threadpool(ui.runs, ids[:100])
+    counted: dict[str, dict[str, int] | None] = {}
+    for run in runs:
+        if await request.is_disconnected():
+            break
+        counted.update(await run_in_threadpool(ui.findings_counts, [run]))
+    return json_response(counted)
 
 
 def compare(request: Request, ui: UiStore) -> Response:
@@ -188,7 +215,7 @@ def static(request: Request, ui: UiStore) -> Response:
     return PlainTextResponse(read(), media_type=media, headers={"Cache-Control": "max-age=300"})
 
 
-ROUTES: list[tuple[str, Handler]] = [
+ROUTES: list[tuple[str, Handler | AsyncHandler]] = [
     ("/", home), ("/runs", runs), ("/runs/{run_id}", run_page), ("/runs/{run_id}/series", run_series),
     ("/compare", compare), ("/summary", summary), ("/static/{name}", static),
     ("/api/projects", home), ("/api/runs", runs), ("/api/runs/{run_id}", run_page), ("/api/runs/{run_id}/card", run_card),
@@ -246,20 +273,29 @@ def _bearer(request: Request) -> str | None:
     return value[7:].strip() if value.lower().startswith("bearer ") else None
 
 
-def _warm() -> None:
-    """Import what the first comparison needs (scipy.stats: about 0.6 s) while the server waits for it."""
+def _warm(ui: UiStore) -> None:
+    """Import what the first comparison needs (scipy.stats: about 0.6 s) and start the findings worker while the
+    server waits for its first page."""
     with contextlib.suppress(ImportError):
         import scipy.stats  # noqa: F401
+    with contextlib.suppress(RunCardError):  # no store yet: its pages say so
+        ui.worker().warm()
+
+
+def _wrapped(handler: Handler | AsyncHandler, ui: UiStore) -> Callable[[Request], Any]:
+    if inspect.iscoroutinefunction(handler):
+        return async_endpoint(handler, ui)
+    return endpoint(handler, ui)  # type: ignore[arg-type]  # not a coroutine function: a Handler
 
 
 def create_app(store: str | None = None, *, token: str | None = None) -> Starlette:
     """The UI over the store at ``store`` (default: ``RUNCARD_STORE``, else the default store). ``token``: every
     request must carry it (`runcard ui` requires one for any bind but loopback)."""
     ui = UiStore(store)
-    routes = [Route(path, endpoint(handler, ui), methods=["GET", "HEAD"]) for path, handler in ROUTES]
+    routes = [Route(path, _wrapped(handler, ui), methods=["GET", "HEAD"]) for path, handler in ROUTES]
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        threading.Thread(target=_warm, daemon=True, name="runcard-ui-warm").start()
+        threading.Thread(target=_warm, args=(ui,), daemon=True, name="runcard-ui-warm").start()
         yield
         ui.close()
 

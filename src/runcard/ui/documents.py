@@ -134,5 +134,7 @@ def parallel_section(doc: dict[str, Any], runs: Sequence[Run]) -> str:
     if not keys or not rows:
         return ('<section id="parallel"><h2>Configs against the sort metric</h2><p>The runs share one config: '
                 "nothing to draw.</p></section>")
-    svg = parallel_coordinates(rows, keys, sort, title=f"Config values against {sort} (outliers set apart left out)")
-    return f'<section id="parallel"><h2>Configs against {escape(sort)}</h2><div class="scroll">{svg}</div></section>'
+    svg = parallel_coordinates(rows, keys, sort, title=f"Config values against {sort}")
+    return (f'<section id="parallel"><h2>Configs against {escape(sort)}</h2><div class="scroll">{svg}</div>'
+            '<p class="muted">One line per ranked run (the outliers set apart are left out); hover a line for its '
+            'run.</p></section>')

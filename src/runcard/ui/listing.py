@@ -272,8 +272,3 @@ def runs_page(ui: UiStore, query: RunsQuery) -> dict[str, Any]:
             "filters": {"text": query.text, "status": query.status, "tags": dict(query.tags),
                         "config": dict(query.config)},
             "group": groups, "rows": rows}
-
-
-def findings_of(ui: UiStore, ids: Sequence[str]) -> dict[str, dict[str, int] | None]:
-    """Run id -> its findings counted by severity (``/api/findings``)."""
-    return ui.findings_counts(ui.runs(ids), compute=True)

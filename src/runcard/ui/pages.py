@@ -38,6 +38,12 @@ def when(ts: float | None) -> str:
     return "—" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
+def _stamp(ts: float | None) -> str:
+    """A start time as date over time (keeps the runs table narrow)."""
+    day, _, clock = when(ts).partition(" ")
+    return e(day) + (f"<br>{e(clock)}" if clock else "")
+
+
 def took(seconds: float | None) -> str:
     if seconds is None:
         return "—"
@@ -110,7 +116,7 @@ def _metric_cell(row: Mapping[str, Any], key: str) -> str:
 def runs_table(doc: Mapping[str, Any], params: Mapping[str, Any]) -> str:
     """The table of one page of runs inside the compare form (tick runs, then Compare)."""
     metrics = [k for k in [doc["lead"], *doc["columns"]] if k]
-    head = ('<th class="tick"><span class="muted">compare</span></th>'
+    head = ('<th class="tick" title="tick two or more runs, then Compare"><span class="muted">pick</span></th>'
             + "".join(_header_cell(lbl, col, doc, params) for lbl, col in
                       (("status", "status"), ("name", "name"), ("start", "start"), ("duration", "duration")))
             + '<th title="errors / warnings among the run\'s own findings">findings</th>'
@@ -121,7 +127,7 @@ def runs_table(doc: Mapping[str, Any], params: Mapping[str, Any]) -> str:
                     f'value="{e(row["id"])}" aria-label="compare {e(row["name"])}"></td>'
                     f'<td>{status_badge(row["status"], row["id"])}</td>'
                     f'<td class="name"><a href="/runs/{e(row["id"])}">{e(row["name"])}</a> '
-                    f'<code class="muted">{e(row["id"])}</code></td><td>{e(when(row["created_at"]))}</td>'
+                    f'<code class="muted">{e(row["id"])}</code></td><td class="start">{_stamp(row["created_at"])}</td>'
                     f'<td>{e(took(row["duration"]))}</td><td>{findings_badge(row["findings"], row["id"])}</td>'
                     + "".join(_metric_cell(row, m) for m in metrics) + "</tr>")
     empty = "" if body else f'<tr><td colspan="{6 + len(metrics)}">No run matches.</td></tr>'
@@ -147,22 +153,25 @@ def _groups(doc: Mapping[str, Any], params: Mapping[str, Any]) -> str:
         return ""
     metrics = [k for k in [doc["lead"], *doc["columns"]] if k]
 
-    def stat(s: Mapping[str, Any] | None) -> str:
+    def stat(s: Mapping[str, Any] | None, runs: int) -> str:
+        """mean ± std, and over how many runs when not all of the group's have the metric."""
         if not s:
             return "—"
-        spread = "" if s["std"] is None else f" ± {metric(s['std'])}"
-        return f"{metric(s['mean'])}{spread} (n={s['n']})"
+        spread = "" if s["std"] is None else f" ± {e(metric(s['std']))}"
+        over = "" if s["n"] == runs else f' <span class="n">n={s["n"]:,}</span>'
+        return f'{e(metric(s["mean"]))}{spread}{over}'
 
     by = group["by"]
     rows = "".join(f'<tr><td><a href="{e(_link(params, group=None, config=by + "=" + g["value"], page=None))}">'
                    f'{e(g["value"])}</a></td><td>{g["n"]:,}</td>'
-                   + "".join(f"<td>{e(stat(g['stats'].get(m)))}</td>" for m in metrics) + "</tr>"
+                   + "".join(f"<td>{stat(g['stats'].get(m), g['n'])}</td>" for m in metrics) + "</tr>"
                    for g in group["groups"])
     head = f"<th>{e(group['by'])}</th><th>runs</th>" + "".join(f"<th>{e(m)}</th>" for m in metrics)
     return (f'<section id="groups"><h2>By {e(group["by"])}: mean ± std over each group\'s runs</h2>'
             f'<div class="scroll"><table class="groups"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
             '</div><p class="muted">Over every run that matches the filter (the sweep page sets outliers apart '
-            'first, as <code>runcard summary --group-by</code> does). A value opens its runs.</p></section>')
+            'first, as <code>runcard summary --group-by</code> does). A value opens its runs; n is shown where '
+            'fewer of them have the metric.</p></section>')
 
 
 def runs_page(doc: Mapping[str, Any], params: Mapping[str, Any], projects: Sequence[tuple[str, int]],

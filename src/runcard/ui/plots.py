@@ -16,7 +16,7 @@ from runcard.report.svg import fit
 
 #: At most this many runs are drawn (the best first); the caption says when some are left out.
 MAX_LINES = 1500
-AXIS_GAP = 150
+AXIS_GAP = 190
 HEIGHT = 300
 TOP, BOTTOM, LEFT = 40, 56, 60
 
@@ -26,7 +26,7 @@ def _axis(values: Sequence[Any]) -> tuple[str, Any]:
     numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)]
     if numbers and len(numbers) == len([v for v in values if v is not None]):
         lo, hi = min(numbers), max(numbers)
-        if lo > 0 and hi / lo >= 100:
+        if lo > 0 and hi / lo >= 10:  # learning rates, weight decays: a decade or more is read on a log scale
             return "log", (math.log10(lo), math.log10(hi))
         return "linear", (lo, hi)
     labels = sorted({config_value(v) for v in values if v is not None})
@@ -46,7 +46,13 @@ def _position(kind: str, spec: Any, value: Any) -> float | None:
     return 0.5 if hi == lo else (x - lo) / (hi - lo)
 
 
-def _ticks(kind: str, spec: Any) -> list[tuple[float, str]]:
+def _ticks(kind: str, spec: Any, values: Sequence[Any] = ()) -> list[tuple[float, str]]:
+    """Where an axis is labelled: its categories; a numeric axis with few distinct values (a grid of learning
+    rates) at those values; else five even steps."""
+    distinct = sorted({float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)
+                       and math.isfinite(v)})
+    if kind != "category" and 1 < len(distinct) <= 8:
+        return [(_position(kind, spec, v) or 0.0, f"{v:.3g}") for v in distinct]
     if kind == "category":
         labels = spec
         step = max(1, math.ceil(len(labels) / 8))
@@ -95,10 +101,11 @@ def parallel_coordinates(rows: Sequence[Mapping[str, Any]], keys: Sequence[str],
     for i, (key, (kind, spec)) in enumerate(zip(axes, specs)):
         x = LEFT + AXIS_GAP * i
         parts.append(f'<line x1="{x}" y1="{TOP}" x2="{x}" y2="{TOP + plot_h}" stroke="#444" stroke-width="1"/>')
-        for where, label in _ticks(kind, spec):
+        values = [r["value"] if i == len(keys) else r["config"].get(key) for r in drawn]
+        for where, label in _ticks(kind, spec, values):
             y = TOP + (1 - where) * plot_h
             parts.append(f'<line x1="{x - 3}" y1="{y:.1f}" x2="{x + 3}" y2="{y:.1f}" stroke="#444"/>'
-                         f'<text x="{x + 5}" y="{y + 4:.1f}" font-size="10" fill="#333">{escape(fit(label, 80))}</text>')
+                         f'<text x="{x + 5}" y="{y + 4:.1f}" font-size="10" fill="#333">{escape(fit(label, AXIS_GAP - 20))}</text>')
         name = key + (" (log)" if kind == "log" else "")
         parts.append(f'<text x="{x}" y="{HEIGHT - BOTTOM + 22}" font-size="11" text-anchor="middle" '
                      f'font-weight="{600 if i == len(keys) else 400}">{escape(fit(name, AXIS_GAP - 10))}</text>')

@@ -9,7 +9,7 @@ judges it) without being marked so in the store.
 from __future__ import annotations
 
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from runcard.errors import InputError, RunCardError
-from runcard.findings import run_findings
 from runcard.liveness import run_alive
-from runcard.report.views import load_runs
 from runcard.store import Run, SqlStore, open_store, store_url
 from runcard.store.sql import RunListing
+from runcard.ui.counting import FindingsWorker, open_read_only
 from runcard.urls import safe_url
 
 #: Findings counts kept per run (a run's count is recomputed when what it is computed from changes).
@@ -44,9 +43,11 @@ class UiStore:
     def __init__(self, url: str | None = None) -> None:
         self.url = store_url(url)
         self._store: SqlStore | None = None
+        self._worker: FindingsWorker | None = None
         self._lock = threading.Lock()
         self._cache_lock = threading.Lock()
         self._index: dict[str | None, tuple[tuple[Any, ...], list[RunListing]]] = {}
+        self._sweeps: dict[str | None, tuple[tuple[Any, ...], list[tuple[str, int]]]] = {}
         self._findings: OrderedDict[tuple[Any, ...], dict[str, int]] = OrderedDict()
 
     @property
@@ -72,9 +73,15 @@ class UiStore:
                 raise NotFound(f"no store at {db}: nothing has been recorded there yet. Record a run (e.g. `make "
                                "demo`, or `runcard run CONFIG`) or start the UI with --store URL of an existing store.")
         shared = open_store(self.url)  # resolves the artifact and journal folders exactly as every command does
-        mine = SqlStore(shared.url, shared.artifacts.root, shared.journal_dir)
-        mine.read_only = True
-        return mine
+        return open_read_only(shared.url, shared.artifacts.root, shared.journal_dir)
+
+    def worker(self) -> FindingsWorker:
+        """The low-priority process that counts findings (`runcard.ui.counting`), started on first use."""
+        store = self.get()
+        with self._lock:
+            if self._worker is None:
+                self._worker = FindingsWorker(store)
+            return self._worker
 
     # -- listings ---------------------------------------------------------------------------------
 
@@ -97,8 +104,19 @@ class UiStore:
         return sorted(self.get().project_counts().items(), key=lambda kv: (-kv[1], kv[0]))
 
     def sweeps(self, project: str | None) -> list[tuple[str, int]]:
-        """(sweep id, number of runs) of the runs tagged with a sweep."""
-        return sorted(self.get().tag_counts("sweep", project).items())
+        """(sweep id, number of runs) of the runs tagged with a sweep; counted again only when the store's
+        listing version moves (counting reads every run's tags: most of a runs page's time at 10,000 runs)."""
+        store = self.get()
+        version = store.listing_version()
+        cached = self._sweeps.get(project)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        counted = sorted(store.tag_counts("sweep", project).items())
+        with self._cache_lock:
+            if len(self._sweeps) >= 16:
+                self._sweeps.clear()
+            self._sweeps[project] = (version, counted)
+        return counted
 
     def runs(self, ids: Sequence[str]) -> list[Run]:
         """Runs by exact id (unknown ids left out), in the order given."""
@@ -139,9 +157,10 @@ class UiStore:
                     out[run.id] = None
                     missing.append((run, key))
         if compute and missing:
-            for loaded, (run, key) in zip(load_runs(self.get(), [r for r, _ in missing]), missing):
-                counts = Counter(f.severity for f in run_findings(loaded.view))
-                out[run.id] = self._remember(key, {s: counts.get(s, 0) for s in ("error", "warning", "info")})
+            counted = self.worker().count([run.id for run, _ in missing])
+            for run, key in missing:
+                if run.id in counted:
+                    out[run.id] = self._remember(key, counted[run.id])
         return out
 
     def _remember(self, key: tuple[Any, ...], counts: dict[str, int]) -> dict[str, int]:
@@ -152,6 +171,8 @@ class UiStore:
         return counts
 
     def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
         if self._store is not None:
             self._store.close()
 
