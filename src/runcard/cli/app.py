@@ -74,46 +74,44 @@ def load_command(name: str) -> Any:
     return typer.main.get_command(single)
 
 
-class _Command(TyperCommand):
-    """A command whose plain values (numbers, strings, paths, flags) are coerced without pydantic, which typer 0.29
-    would import for them (0.1-0.2 s); any other value as typer does (runcard.cli.coercion)."""
+class _PlainCoercion:
+    """Mixed into a Typer command or group: its plain values (numbers, strings, paths, flags) are coerced without
+    pydantic, which typer 0.29 would import for them (0.1-0.2 s); any other value as typer does
+    (runcard.cli.coercion)."""
+
+    params: list[Any]
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         install_plain_coercion(self.params)
 
     def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)  # made on first use, like its value: coerced plainly too
+        option = super().get_help_option(ctx)  # type: ignore[misc]  # made on first use: coerced plainly too
         install_plain_coercion([option])
         return option
+
+
+class _Command(_PlainCoercion, TyperCommand):
+    """A registered command, built from its module."""
 
 
 class _Listed(TyperCommand):
     """A command as the listing shows it, before its module is imported: its name and summary."""
 
 
-class _Commands(TyperGroup):
-    """The registered commands, each built from its module when it is the one to run."""
+class _Commands(_PlainCoercion, TyperGroup):
+    """The registered commands, each built from its module when it is the one to run (a Ctrl-C while it is
+    imported ends as any other does: `main` says so)."""
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        install_plain_coercion(self.params)
         for name, spec in COMMANDS.items():
             self.add_command(_Listed(name=name, short_help=spec.summary))
-
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        install_plain_coercion([option])
-        return option
 
     def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)
         if name is not None and isinstance(command, _Listed):
-            try:
-                command = self.commands[name] = load_command(name)
-            except KeyboardInterrupt:  # Typer would exit 130 silently: say it, as while the app itself is imported
-                sys.stderr.write("runcard: interrupted\n")
-                raise typer.Exit(130) from None
+            command = self.commands[name] = load_command(name)
         return name, command, rest
 
 

@@ -71,14 +71,19 @@ def runs_table(runs: list[Run]) -> Table:
     table.add_column("took", no_wrap=True, justify="right")
     table.add_column("results (evaluated, else latest logged)", overflow="fold")
     for run in runs:
-        values = {**run.summary, **run.evaluated}  # computed from the stored predictions wins over a logged copy
-        shown = "\n".join(f"{k}={metric(v, k)}" for k, v in headline(values))
-        more = len(values) - 2
         who = Text(f"{run.project}/{run.name}\n")
         who.append(_when(run.created_at), style="dim")
         table.add_row(run.id, who, Text(run.status, style=STATUS_STYLE.get(run.status, "")), _duration(run),
-                      shown + (f"\n(+{more} more)" if more > 0 else ""))
+                      "\n".join(results_cell(run)))
     return table
+
+
+def results_cell(run: Run) -> list[str]:
+    """A run's telling results, ``key=value`` each, and how many more it has: the last column of both listings."""
+    values = {**run.summary, **run.evaluated}  # computed from the stored predictions wins over a logged copy
+    shown = [f"{k}={metric(v, k)}" for k, v in headline(values)]
+    more = len(values) - 2
+    return shown + ([f"(+{more} more)"] if more > 0 else [])
 
 
 #: Above this many runs, `runcard runs` prints plain aligned lines (without importing rich): rich lays a table out at
@@ -90,10 +95,8 @@ def runs_lines(runs: list[Run]) -> list[str]:
     """`runs_table` as plain aligned lines, one per run, for long listings (10,000 runs in well under a second)."""
     rows = [("id", "project/name", "started", "status", "took", "results (evaluated, else latest logged)")]
     for run in runs:
-        values = {**run.summary, **run.evaluated}
-        more = len(values) - 2
-        shown = "  ".join(f"{k}={metric(v, k)}" for k, v in headline(values)) + (f"  (+{more} more)" if more > 0 else "")
-        rows.append((run.id, f"{run.project}/{run.name}", _when(run.created_at), run.status, _duration(run), shown))
+        rows.append((run.id, f"{run.project}/{run.name}", _when(run.created_at), run.status, _duration(run),
+                     "  ".join(results_cell(run))))
     widths = [max(map(len, column)) for column in list(zip(*rows))[:5]]
     lines = [f"{len(runs)} runs"]
     for ident, who, started, status, took, shown in rows:

@@ -417,7 +417,7 @@ class SqlStore:
             if not ids:
                 return []
             # The same runs again as a subquery: one short statement, not a bound parameter per run (10,000 runs).
-            chosen = select(schema.runs.c.id).where(where).scalar_subquery() if len(ids) > 100 else ids
+            chosen = select(schema.runs.c.id).where(where).scalar_subquery()
             stage_rows = conn.execute(select(schema.stages).where(schema.stages.c.run_id.in_(chosen))
                                       .order_by(schema.stages.c.run_id, schema.stages.c.position)).all()
             art_rows = conn.execute(select(schema.artifacts).where(schema.artifacts.c.run_id.in_(chosen))
