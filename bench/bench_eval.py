@@ -15,7 +15,8 @@ A second case scores many classes on few rows (``--many-classes 1000 --many-rows
 bootstrap's memory must not grow with K^2 x n_boot. Goal: under 10 s and under 500 MB peak for
 `runcard.evaluate` with CIs and for the paired comparison of two such runs.
 
-It checks that runcard and scikit-learn agree before printing times (median of ``--repeat``),
+It checks that runcard and scikit-learn agree before printing times (median of ``--repeat``; runcard and the
+floor are called in turn, round after round, so a burst of load elsewhere on the machine slows both),
 the ratios, and peak traced memory (tracemalloc, which sees numpy's allocations). Goal:
 scikit-learn / runcard >= 10 and runcard / floor <= 3 at accuracy 0.7, <= 4 at 0.3 (issue 18).
 """
@@ -124,16 +125,34 @@ def check_agreement(ev: runcard.Evaluation, sk: dict[str, Any]) -> None:
 def measure(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
     """Median wall seconds over ``repeat`` calls, and peak traced MiB of one more call."""
     result = fn()  # warm-up
-    times = []
+    times = [_seconds(fn) for _ in range(repeat)]
+    return statistics.median(times), _peak_mib(fn), result
+
+
+def measure_alternately(fns: list[Callable[[], Any]], repeat: int) -> list[tuple[float, float, Any]]:
+    """`measure` of several contenders called in turn, round after round, so that a burst of load from another
+    process on the machine slows all of them, not the one that happened to be running."""
+    results = [fn() for fn in fns]  # warm-up
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
+        for fn, spent in zip(fns, times, strict=True):
+            spent.append(_seconds(fn))
+    return [(statistics.median(spent), _peak_mib(fn), result) for fn, spent, result in zip(fns, times, results,
+                                                                                              strict=True)]
+
+
+def _seconds(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _peak_mib(fn: Callable[[], Any]) -> float:
     tracemalloc.start()
     fn()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return statistics.median(times), peak / 2**20, result
+    return peak / 2**20
 
 
 def main() -> None:
@@ -149,9 +168,9 @@ def main() -> None:
 
     y, p = make_data(args.rows, args.classes, args.accuracy, args.seed)
     input_mib = p.nbytes / 2**20
-    t_rc, m_rc, ev = measure(lambda: runcard.evaluate(y, p, ci=True, n_boot=1000, seed=0), args.repeat)
+    (t_rc, m_rc, ev), (t_fl, m_fl, _) = measure_alternately(
+        [lambda: runcard.evaluate(y, p, ci=True, n_boot=1000, seed=0), lambda: floor(y, p)], args.repeat)
     t_sk, m_sk, sk = measure(lambda: sklearn_suite(y, p), args.repeat)
-    t_fl, m_fl, _ = measure(lambda: floor(y, p), args.repeat)
     check_agreement(ev, sk)
 
     print(f"rows={args.rows:,} classes={args.classes} accuracy={ev.accuracy:.3f} input={input_mib:.0f} MiB "

@@ -20,7 +20,7 @@ from runcard._version import __version__
 _LAZY = {
     "calibrate": "runcard.api", "compare_predictions": "runcard.api",
     "Comparison": "runcard.compare",
-    "load_predictions": "runcard.data.predictions", "write_predictions": "runcard.data.predictions",
+    "load_predictions": "runcard.data.prediction_files", "write_predictions": "runcard.data.prediction_files",
     "InputError": "runcard.errors", "RunCardError": "runcard.errors",
     "Evaluation": "runcard.evaluate", "evaluate": "runcard.evaluate", "evaluate_table": "runcard.evaluate",
     "CalibrationResult": "runcard.posthoc",
@@ -36,7 +36,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from runcard.api import calibrate, compare_predictions
     from runcard.compare import Comparison
-    from runcard.data.predictions import load_predictions, write_predictions
+    from runcard.data.prediction_files import load_predictions, write_predictions
     from runcard.documents import Document, card, compare_runs, summary
     from runcard.errors import InputError, RunCardError
     from runcard.evaluate import Evaluation, evaluate, evaluate_table

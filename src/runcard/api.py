@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from runcard.compare import Comparison, compare_tables
-from runcard.data.predictions import load_predictions
+from runcard.data.prediction_files import load_predictions
 from runcard.posthoc import CalibrationResult, calibrate_tables
 from runcard.table import PredictionTable
 

@@ -21,10 +21,8 @@ from runcard.errors import InputError, ProbabilityError
 from runcard.eval_settings import EvalSettings
 from runcard.metrics.calibration_error import (
     Bins,
+    calibration_bins,
     check_bins,
-    mass_bins_from_sorted,
-    sort_confidence,
-    width_bins_from_sorted,
 )
 from runcard.metrics.classification import (
     cell_marginals,
@@ -353,7 +351,7 @@ def _evaluate(
     """Every metric from one pass over ``probs`` (validated in that pass with ``check``)."""
     k = probs.shape[1]
     rows = row_statistics(probs, codes, check=check)
-    by_confidence = sort_confidence(rows.confidence, rows.correct)  # one sort for both binnings
+    reliability, adaptive_reliability = calibration_bins(rows.confidence, rows.correct, bins)
     cm = confusion_matrix(codes, rows.pred, k)
     ci95, f1_ci = _intervals(cm, n_boot, seed, level) if ci else (None, None)
     return Evaluation(
@@ -365,8 +363,8 @@ def _evaluate(
         top_k={top: top_k_from_rank(rows.rank, top) for top in top_ks if top < k},
         nll=log_loss_from_true_prob(rows.p_true),
         brier=brier_from_square_sum(rows.square_sum, rows.p_true),
-        reliability=width_bins_from_sorted(by_confidence, bins),
-        adaptive_reliability=mass_bins_from_sorted(by_confidence, bins),
+        reliability=reliability,
+        adaptive_reliability=adaptive_reliability,
         ci95=ci95,
         per_class_f1_ci95=f1_ci,
         soft=None if targets is None else _soft_scores(targets, probs),

@@ -71,8 +71,12 @@ def read_journal(path: Path) -> list[MetricPoint]:
     return points
 
 
+#: A run's journal is ``<run id>.jsonl`` in the journal folder.
+JOURNAL_SUFFIX = ".jsonl"
+
+
 def journal_path(journal_dir: Path, run_id: str) -> Path:
-    return journal_dir / f"{run_id}.jsonl"
+    return journal_dir / (run_id + JOURNAL_SUFFIX)
 
 
 def lock_path(journal_dir: Path, run_id: str) -> Path:

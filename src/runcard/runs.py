@@ -6,18 +6,34 @@ import warnings
 from pathlib import Path
 
 from runcard.errors import InputError
-from runcard.liveness import reconcile, run_alive
+from runcard.liveness import reconcile, reconcile_ids, run_alive
 from runcard.store import ArtifactError, Run, Store, open_store
-from runcard.store.model import STATUSES
+from runcard.store.runs import STATUSES, RunListing
 
 
 def list_runs(project: str | None = None, store: str | Store | None = None, *, status: str | None = None) -> list[Run]:
     """Every run (of ``project``, with ``status``), oldest first; dead owners are marked crashed first."""
-    if status is not None and status not in STATUSES:
-        raise InputError(f"status {status!r}: expected one of {', '.join(STATUSES)}.")
+    _check_status(status)
     opened = open_store(store)
     runs = reconcile(opened, opened.list_runs(project=project))
     return [r for r in runs if status is None or r.status == status]
+
+
+def run_listings(project: str | None = None, store: str | Store | None = None, *, status: str | None = None
+                 ) -> list[RunListing]:
+    """`list_runs` as a listing shows them (`RunListing`: facts and flat values, no stages or artifacts), read
+    with one query per table; dead owners are marked crashed first, as there."""
+    _check_status(status)
+    opened = open_store(store)
+    listed = opened.run_listings(project)
+    if reconcile_ids(opened, [(row.id, row.status) for row in listed]):
+        listed = opened.run_listings(project)  # a run was marked crashed or its journal replayed: read again
+    return [row for row in listed if status is None or row.status == status]
+
+
+def _check_status(status: str | None) -> None:
+    if status is not None and status not in STATUSES:
+        raise InputError(f"status {status!r}: expected one of {', '.join(STATUSES)}.")
 
 
 def get_run(id_or_prefix: str, store: str | Store | None = None) -> Run:

@@ -3,7 +3,7 @@
 A `PredictionTable` holds, for one split of one run, the true class of every example, the
 model's class probabilities (and its logits when it had them), and optionally ids, texts, an
 explicit predicted class and soft-label targets. Everything downstream is computed from it.
-File I/O lives in `runcard.data.predictions`; this module only builds and validates arrays.
+File I/O lives in `runcard.data.prediction_files`; this module only builds and validates arrays.
 """
 
 from __future__ import annotations

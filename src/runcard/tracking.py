@@ -35,8 +35,8 @@ from runcard.journal import Journal, OwnerLock, journal_path, lock_path
 from runcard.liveness import hostname, process_identity
 from runcard.store import Artifact, MetricPoint, NewRun, Store, open_store
 from runcard.store.evaluations import evaluate_and_keep
-from runcard.store.model import prediction_key, resolve_settings
 from runcard.store.predictions import store_predictions
+from runcard.store.runs import prediction_key, resolve_settings
 from runcard.table import table_from_arrays
 
 #: Defaults of the batching and liveness machinery.

@@ -17,6 +17,7 @@ import pytest
 
 from runcard import get_run, list_runs, load_checkpoint, start_run
 from runcard.errors import RunCardError
+from runcard.runs import run_listings
 from runcard.store import open_store
 from tests.faults.conftest import Place, grow, python
 
@@ -183,5 +184,10 @@ def test_runs_listed_while_a_run_crashes_show_it_crashed(place: Place) -> None:
     done = python("import runcard, os\nrun = runcard.start_run(project='p', name='x', store=__import__('sys').argv[1])\n"
                   "run.log_metric('a', 1.0)\nos._exit(0)", place.url, env=place.env())
     assert done.returncode == 0, done.stderr
+    listed = run_listings("p", open_store(place.url))  # what `runcard runs` prints, judged first here
+    assert [(r.status, r.summary) for r in listed] == [("crashed", {"a": 1.0})]
     runs = list_runs("p", open_store(place.url))
     assert [r.status for r in runs] == ["crashed"] and runs[0].history("a") == [(0, 1.0)]
+    shown = subprocess.run([sys.executable, "-m", "runcard", "runs", "--project", "p", "--store", place.url],
+                           capture_output=True, text=True, env=place.env(), check=True).stdout
+    assert "crashed" in shown and "a=1" in shown  # a whole number under a key with no direction: a count

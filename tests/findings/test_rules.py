@@ -17,14 +17,14 @@ from runcard.findings import (
     run_findings,
     target_gap,
 )
-from runcard.findings.budget import apply_budget
-from runcard.findings.comparison import (
+from runcard.findings.across_runs import (
     ceiling_effect,
     constant_metric,
     merge_outliers,
     outliers,
     val_test_disagreement,
 )
+from runcard.findings.budget import apply_budget
 from runcard.findings.evaluation import (
     calibration_null,
     confusable_pairs,
@@ -34,8 +34,8 @@ from runcard.findings.evaluation import (
     near_perfect,
     zero_support,
 )
+from runcard.findings.finding import Finding
 from runcard.findings.leakage import leakage, normalize_text
-from runcard.findings.model import Finding
 from runcard.findings.training import (
     all_zero_series,
     missing_checkpoint,

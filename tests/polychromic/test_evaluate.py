@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from runcard.recipes.polychromic.evaluate import embedder
+from runcard.recipes.polychromic.held_out import embedder
 from runcard.recipes.polychromic.lm import embed_ids
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from runcard.errors import InputError
 from runcard.store import ArtifactError, MetricPoint, NewRun, Store, StoreError, open_store, schema
-from runcard.store.model import Artifact
+from runcard.store.runs import Artifact
 
 
 def new_run(store: Store, run_id: str, **kw: object) -> str:

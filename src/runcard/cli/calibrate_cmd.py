@@ -37,7 +37,7 @@ def calibrate_command(
     from rich.console import Console
 
     from runcard.cli.render import calibration_report, print_group
-    from runcard.data.predictions import file_format, load_predictions, write_predictions
+    from runcard.data.prediction_files import file_format, load_predictions, write_predictions
     from runcard.posthoc import calibrate_tables
 
     for target in [out] + ([out_val] if out_val else []):

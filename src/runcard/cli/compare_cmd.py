@@ -18,7 +18,7 @@ from runcard.cli.options import (
 )
 from runcard.cli.render import comparison_document_report, print_group
 from runcard.cli.report_cmd import Csv, Html, Latex, Out, Targets, check_formats, emit, paper_table
-from runcard.data.predictions import FORMATS
+from runcard.data.prediction_files import FORMATS
 from runcard.errors import InputError
 from runcard.eval_settings import EvalSettings
 from runcard.report.comparison import build_comparison, build_file_comparison, load_targets

@@ -37,7 +37,7 @@ def eval_command(
     """
     if n_boot is not None and not ci:
         raise InputError("--n-boot sets the bootstrap behind the CIs, which --no-ci turns off; give one of them.")
-    from runcard.data.predictions import load_predictions
+    from runcard.data.prediction_files import load_predictions
     from runcard.evaluate import evaluate_table
     from runcard.findings import RunView, run_findings
 

@@ -15,7 +15,7 @@ from runcard.cli.options import AsJson, NBoot, Seed, print_json
 from runcard.cli.render import print_group
 from runcard.cli.render_generation import generation_report
 from runcard.errors import InputError
-from runcard.generation.evaluate import check_request, evaluate_generations
+from runcard.generation.evaluate_generations import check_request, evaluate_generations
 from runcard.generation.files import load_generations
 from runcard.generation.scores import ProgressFactory
 from runcard.generation.self_bleu import DEFAULT_CAP

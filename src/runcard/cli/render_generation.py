@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from runcard.generation.evaluate import GenerationEvaluation
+from runcard.generation.evaluate_generations import GenerationEvaluation
 
 #: How the metrics are named for reading.
 NAMES = {"self_bleu": "Self-BLEU", "semantic_diversity": "semantic diversity", "quality": "quality (mean)"}

@@ -15,15 +15,22 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from runcard.store import Run
+    from runcard.store.runs import RunListing
 
 STATUS_STYLE = {"running": "cyan", "finished": "green", "failed": "red", "crashed": "bold red"}
 
 
 def _when(ts: float | None) -> str:
-    return "—" if ts is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+    return "—" if ts is None else _minute(int(ts // 60))
 
 
-def _duration(run: Run) -> str:
+@lru_cache(maxsize=4096)
+def _minute(minute: int) -> str:
+    """A start time to the minute: the runs of a sweep share a few minutes, so each is written once."""
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(minute * 60))
+
+
+def _duration(run: Run | RunListing) -> str:
     end = run.ended_at if run.ended_at is not None else (time.time() if run.status == "running" else None)
     if end is None:
         return "—"
@@ -59,7 +66,7 @@ def _headline_keys(keys: tuple[str, ...], count: int) -> tuple[str, ...]:
     return tuple(chosen[:count])
 
 
-def runs_table(runs: list[Run]) -> Table:
+def runs_table(runs: list[RunListing]) -> Table:
     """One line per run: id, project/name with its start, status, duration, the telling metrics."""
     from rich.table import Table
     from rich.text import Text
@@ -78,9 +85,9 @@ def runs_table(runs: list[Run]) -> Table:
     return table
 
 
-def results_cell(run: Run) -> list[str]:
+def results_cell(run: RunListing) -> list[str]:
     """A run's telling results, ``key=value`` each, and how many more it has: the last column of both listings."""
-    values = {**run.summary, **run.evaluated}  # computed from the stored predictions wins over a logged copy
+    values = run.values  # computed from the stored predictions wins over a logged copy
     shown = [f"{k}={metric(v, k)}" for k, v in headline(values)]
     more = len(values) - 2
     return shown + ([f"(+{more} more)"] if more > 0 else [])
@@ -91,18 +98,14 @@ def results_cell(run: Run) -> list[str]:
 PLAIN_ABOVE = 500
 
 
-def runs_lines(runs: list[Run]) -> list[str]:
+def runs_lines(runs: list[RunListing]) -> list[str]:
     """`runs_table` as plain aligned lines, one per run, for long listings (10,000 runs in well under a second)."""
     rows = [("id", "project/name", "started", "status", "took", "results (evaluated, else latest logged)")]
-    for run in runs:
-        rows.append((run.id, f"{run.project}/{run.name}", _when(run.created_at), run.status, _duration(run),
-                     "  ".join(results_cell(run))))
-    widths = [max(map(len, column)) for column in list(zip(*rows))[:5]]
-    lines = [f"{len(runs)} runs"]
-    for ident, who, started, status, took, shown in rows:
-        lines.append(f"{ident:<{widths[0]}}  {who:<{widths[1]}}  {started:<{widths[2]}}  {status:<{widths[3]}}  "
-                     f"{took:>{widths[4]}}  {shown}".rstrip())
-    return lines
+    rows += [(run.id, f"{run.project}/{run.name}", _when(run.created_at), run.status, _duration(run),
+              "  ".join(results_cell(run))) for run in runs]
+    w0, w1, w2, w3, w4 = (max(map(len, column)) for column in list(zip(*rows))[:5])
+    return [f"{len(runs)} runs"] + [f"{i:<{w0}}  {who:<{w1}}  {at:<{w2}}  {st:<{w3}}  {took:>{w4}}  {shown}".rstrip()
+                                    for i, who, at, st, took, shown in rows]
 
 
 def run_detail(run: Run) -> Group:

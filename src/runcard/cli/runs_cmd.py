@@ -9,7 +9,7 @@ import typer
 
 from runcard.cli.options import AsJson, StoreUrl, print_json
 from runcard.cli.render_runs import PLAIN_ABOVE, run_detail, runs_lines, runs_table
-from runcard.runs import get_run, list_runs, remove_run
+from runcard.runs import get_run, list_runs, remove_run, run_listings
 
 RUNS_EPILOG = (
     "Examples:\n\n"
@@ -29,10 +29,10 @@ def runs_command(
     as_json: AsJson = False,
 ) -> None:
     """List runs, oldest first (runs whose process died show as crashed)."""
-    runs = list_runs(project, store, status=status)
     if as_json:
-        print_json([r.to_dict() for r in runs])
+        print_json([r.to_dict() for r in list_runs(project, store, status=status)])
         return
+    runs = run_listings(project, store, status=status)  # what the listing shows, without stages and artifacts
     if len(runs) > PLAIN_ABOVE:  # rich is not even imported
         sys.stdout.write("\n".join(runs_lines(runs)) + "\n")
         return

@@ -11,8 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from runcard.findings.budget import ALPHA, Budget, apply_budget
-from runcard.findings.comparison import (
+from runcard.findings.across_runs import (
     all_zero_across,
     ceiling_effect,
     constant_metric,
@@ -22,10 +21,11 @@ from runcard.findings.comparison import (
     target_gap,
     val_test_disagreement,
 )
+from runcard.findings.budget import ALPHA, Budget, apply_budget
 from runcard.findings.evaluation import evaluation_findings, majority_collapse, zero_support
+from runcard.findings.finding import KINDS, SEVERITIES, Finding, sort_findings
 from runcard.findings.label_issues import label_issue
 from runcard.findings.leakage import leakage, leakage_in_predictions
-from runcard.findings.model import KINDS, SEVERITIES, Finding, sort_findings
 from runcard.findings.training import (
     all_zero_series,
     detached_term,

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from runcard.findings.model import Finding
+from runcard.findings.finding import Finding
 
 #: The family-wise false-alarm level of a document.
 ALPHA = 0.05

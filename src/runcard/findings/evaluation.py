@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from runcard.evaluate import Evaluation
-from runcard.findings.model import Finding
+from runcard.findings.finding import Finding
 from runcard.stats import binomial_cdf, binomial_sf, normal_cdf, normal_ppf
 
 #: majority_collapse: share of predictions on one class that counts as collapse.

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from runcard.errors import InputError
-from runcard.findings.model import Finding
+from runcard.findings.finding import Finding
 from runcard.table import PredictionTable
 
 #: cleanlab's fuzzy comparison: a probability within this of a threshold counts as reaching it.

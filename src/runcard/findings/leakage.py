@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from runcard.evaluate import Evaluation
-from runcard.findings.model import Finding
+from runcard.findings.finding import Finding
 from runcard.metrics.classification import confusion_matrix, summary_scores
 from runcard.table import PredictionTable
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from runcard.findings.model import Finding
+from runcard.findings.finding import Finding
 from runcard.findings.view import RunView
 from runcard.metrics.directions import direction, is_counter
 

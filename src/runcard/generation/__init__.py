@@ -7,7 +7,7 @@ all per system with bootstrap CIs over prompts and findings. Files and stored ar
 
 from __future__ import annotations
 
-from runcard.generation.evaluate import GenerationEvaluation, evaluate_generations
+from runcard.generation.evaluate_generations import GenerationEvaluation, evaluate_generations
 from runcard.generation.files import load_generations
 from runcard.generation.stored import load_run_generations
 from runcard.generation.table import GenerationTable, table_from_rows

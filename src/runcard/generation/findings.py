@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from runcard.findings.comparison import CEILING, not_significant
-from runcard.findings.model import Finding, sort_findings
-from runcard.generation import directions
+from runcard.findings.across_runs import CEILING, not_significant
+from runcard.findings.finding import Finding, sort_findings
+from runcard.generation import direction_words
 
 if TYPE_CHECKING:
-    from runcard.generation.evaluate import GenerationEvaluation
+    from runcard.generation.evaluate_generations import GenerationEvaluation
 
 
 def generation_findings(ev: GenerationEvaluation) -> list[Finding]:
@@ -60,7 +60,7 @@ def all_zero_diversity(ev: GenerationEvaluation) -> list[Finding]:
     """A diversity metric that is exactly 0 or NaN for every system: a failed step, not a result."""
     out = []
     for metric in ev.systems[0].metrics:
-        if not directions.is_diversity(metric):
+        if not direction_words.is_diversity(metric):
             continue
         values = {s.system: s.metrics[metric].value for s in ev.systems}
         if all(not math.isfinite(v) or v == 0.0 for v in values.values()):

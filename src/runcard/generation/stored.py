@@ -9,7 +9,7 @@ from runcard.errors import InputError
 from runcard.generation.files import generation_parquet, load_generations
 from runcard.generation.table import GenerationTable
 from runcard.store.base import Store
-from runcard.store.model import Artifact, Run
+from runcard.store.runs import Artifact, Run
 
 #: Artifact kind of stored generations.
 KIND = "generations"

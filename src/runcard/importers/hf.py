@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from runcard.errors import InputError
-from runcard.importers.files import load_json
 from runcard.importers.others import flatten
 from runcard.importers.records import ImportedRun, is_predictions_file, prediction_split, to_number
+from runcard.importers.safe_files import load_json
 
 #: ``trainer.save_metrics(split, ...)`` files, read in this order (a later file wins on a shared key).
 RESULTS_FILES = ("all_results.json", "train_results.json", "eval_results.json", "test_results.json")

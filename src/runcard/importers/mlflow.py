@@ -18,13 +18,13 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from runcard.errors import InputError
-from runcard.importers.files import escape, load_yaml, read_text, regular_files
 from runcard.importers.records import (
     ImportedRun,
     is_predictions_file,
     parse_scalar,
     prediction_split,
 )
+from runcard.importers.safe_files import escape, load_yaml, read_text, regular_files
 
 #: MLflow's RunStatus numbers (file store) and names (database) -> runcard statuses.
 STATUS = {1: "running", 2: "running", 3: "finished", 4: "failed", 5: "failed",

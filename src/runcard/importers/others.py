@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from runcard.errors import InputError
-from runcard.importers.files import load_json, load_json_lines, load_yaml, read_text
 from runcard.importers.records import (
     CHECKPOINT_SUFFIXES,
     ImportedRun,
@@ -28,6 +27,7 @@ from runcard.importers.records import (
     prediction_split,
     to_number,
 )
+from runcard.importers.safe_files import load_json, load_json_lines, load_yaml, read_text
 
 METRIC_FILES = ("metrics.json", "metrics.jsonl", "metrics.csv", "results.json")
 CONFIG_FILES = ("config.json", "config.yaml", "config.yml", "params.json", "hparams.yaml", "args.json")

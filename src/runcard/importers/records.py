@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runcard.data.predictions import load_predictions
+from runcard.data.prediction_files import load_predictions
 from runcard.eval_settings import settings_from_config
-from runcard.importers.files import escape, regular_files
+from runcard.importers.safe_files import escape, regular_files
 from runcard.store import Artifact, MetricPoint, NewRun, Store
 from runcard.store.evaluations import evaluate_and_keep
 from runcard.store.predictions import store_predictions

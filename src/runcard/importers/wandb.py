@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from runcard.errors import InputError
-from runcard.importers.files import load_json, load_json_lines, load_yaml
 from runcard.importers.records import ImportedRun, to_number
+from runcard.importers.safe_files import load_json, load_json_lines, load_yaml
 
 BLOCK, HEADER = 32768, 7  # the log's block size and record header size (crc32 u32, length u16, type u8)
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4

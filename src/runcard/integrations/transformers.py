@@ -27,7 +27,7 @@ from transformers import TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from runcard.errors import InputError
-from runcard.integrations.stored import add_checkpoint, add_predictions
+from runcard.integrations.after_training import add_checkpoint, add_predictions
 from runcard.table import table_from_arrays
 from runcard.tracking import ActiveRun, jsonable, start_run
 

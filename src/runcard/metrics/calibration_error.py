@@ -16,6 +16,7 @@ import numpy as np
 
 from runcard.checks import as_matrix, check_probabilities, encode_labels
 from runcard.errors import InputError
+from runcard.metrics.confidence_buckets import bin_sums, bucket_rows, gather
 from runcard.metrics.probabilistic import row_statistics
 
 
@@ -65,82 +66,52 @@ def check_bins(bins: int) -> int:
     return int(bins)
 
 
-@dataclass(frozen=True)
-class SortedConfidence:
-    """Confidences in ascending order with each one's correct flag (1/0) alongside: both binnings
-    are cuts of these two arrays, so one sort serves equal-width and equal-mass bins alike."""
+def calibration_bins(confidence: np.ndarray, correct: np.ndarray, bins: int) -> tuple[Bins, Bins]:
+    """Equal-width and equal-mass `Bins` of the same rows (``confidence`` and ``correct``, ``(N,)``).
 
-    ordered: np.ndarray
-    correct: np.ndarray  # int64, in the order of ``ordered``
-
-
-def sort_confidence(confidence: np.ndarray, correct: np.ndarray) -> SortedConfidence:
-    """Sort ``confidence`` ``(N,)``, carrying ``correct`` ``(N,)`` along.
-
-    Confidences in ``[0, 2)`` (every top-label confidence) are sorted as one int64 key, the float's
-    bits shifted left with the correct flag in the freed low bit: a non-negative float orders like
-    its bits, so one plain sort replaces an argsort and two gathers. Others take the argsort.
+    Both come from one bucketing of the confidences (`runcard.metrics.confidence_buckets`) and one
+    gather of the rows in the buckets that matter: those straddling a width edge ``i/B``, those
+    holding an equal-mass bin's first row (whose value is that bin's edge) and the bucket below
+    each, where the bin before it ends. Bin ``b`` of equal mass holds the confidences in
+    ``[edge_b, edge_{b+1})``, so a tied group never straddles two bins.
     """
-    confidence = np.ascontiguousarray(confidence, dtype=np.float64)
-    correct = np.asarray(correct).astype(bool, copy=False)
-    if not (len(confidence) and confidence.min() >= 0 and confidence.max() < 2.0):  # NaN fails too
-        order = np.argsort(confidence, kind="stable")
-        return SortedConfidence(ordered=confidence[order], correct=correct[order].astype(np.int64))
-    key = np.left_shift(confidence.view(np.int64), 1)
-    np.bitwise_or(key, correct, out=key)
-    key.sort()
-    return SortedConfidence(ordered=np.right_shift(key, 1).view(np.float64), correct=key & 1)
+    rows = bucket_rows(confidence, correct)
+    n = len(rows.confidence)
+    width_edges = np.arange(bins + 1, dtype=np.float64) / bins
+    interior = width_edges[1:-1]
+    lowest, highest = rows.side_of(interior, "left")
+    chosen = lowest != highest
+    size, extra = divmod(n, bins)
+    starts = np.array([b * size + min(b, extra) for b in range(1, bins)], dtype=np.int64)
+    inside = starts < n  # a start past the end leaves its bin, and those above, empty
+    below = rows.before[rows.holding(starts[inside])] - 1
+    ranks = np.concatenate([starts[inside], below[below >= 0], [0, n - 1] if n else []]).astype(np.int64)
+    chosen[rows.holding(ranks)] = True
+    gathered = gather(rows, chosen)
+    count, confidence_sum, right = bin_sums(rows, gathered, chosen, interior, "left")
+    width = Bins(lower=width_edges[:-1], upper=width_edges[1:], count=count, confidence_sum=confidence_sum,
+                 correct=right)
+    mass_edges = np.full(bins - 1, np.nan)  # NaN sorts above every value, +inf included
+    mass_edges[inside] = gathered.at_rank(rows, starts[inside])
+    count, confidence_sum, right = bin_sums(rows, gathered, chosen, mass_edges, "right")
+    cut = np.concatenate([[0], np.cumsum(count)])
+    full = count > 0
+    lower = np.full(bins, np.nan)
+    upper = np.full(bins, np.nan)
+    lower[full] = gathered.at_rank(rows, cut[:-1][full])
+    upper[full] = gathered.at_rank(rows, cut[1:][full] - 1)
+    mass = Bins(lower=lower, upper=upper, count=count, confidence_sum=confidence_sum, correct=right)
+    return width, mass
 
 
 def equal_width_bins(confidence: np.ndarray, correct: np.ndarray, bins: int) -> Bins:
-    """Reliability bins ``(i/B, (i+1)/B]`` (0 goes to the first bin)."""
-    return width_bins_from_sorted(sort_confidence(confidence, correct), bins)
-
-
-def width_bins_from_sorted(rows: SortedConfidence, bins: int) -> Bins:
-    """`equal_width_bins` of sorted confidences: the bin ends are ``searchsorted`` against the same
-    float edges ``i/B`` a comparison ``lo < conf <= hi`` uses, so values at or next to an edge fall
-    exactly as that comparison says (below 0 in the first bin, above 1 in the last)."""
-    edges = np.arange(bins + 1, dtype=np.float64) / bins
-    cut = np.concatenate([[0], np.searchsorted(rows.ordered, edges[1:-1], side="right"), [len(rows.ordered)]])
-    count, confidence_sum, correct = _cut_sums(rows, cut)
-    return Bins(lower=edges[:-1], upper=edges[1:], count=count, confidence_sum=confidence_sum, correct=correct)
+    """Reliability bins ``(i/B, (i+1)/B]`` (0, and anything below, in the first bin; above 1 in the last)."""
+    return calibration_bins(confidence, correct, bins)[0]
 
 
 def equal_mass_bins(confidence: np.ndarray, correct: np.ndarray, bins: int) -> Bins:
     """Adaptive bins holding (about) the same number of rows each; see the module docstring."""
-    return mass_bins_from_sorted(sort_confidence(confidence, correct), bins)
-
-
-def mass_bins_from_sorted(rows: SortedConfidence, bins: int) -> Bins:
-    """`equal_mass_bins` of sorted confidences."""
-    ordered = rows.ordered
-    n = len(ordered)
-    size, extra = divmod(n, bins)
-    starts = np.array([b * size + min(b, extra) for b in range(1, bins)], dtype=np.int64)
-    # Bin b holds confidences in [edge_b, edge_{b+1}); a start past the end leaves a bin empty.
-    edges = np.where(starts < n, ordered[np.minimum(starts, n - 1)], np.inf) if n else np.full(bins - 1, np.inf)
-    cut = np.concatenate([[0], np.searchsorted(ordered, edges, side="left"), [n]])
-    count, confidence_sum, correct = _cut_sums(rows, cut)
-    full = count > 0
-    lower = np.full(bins, np.nan)
-    upper = np.full(bins, np.nan)
-    lower[full] = ordered[cut[:-1][full]]
-    upper[full] = ordered[cut[1:][full] - 1]
-    return Bins(lower=lower, upper=upper, count=count, confidence_sum=confidence_sum, correct=correct)
-
-
-def _cut_sums(rows: SortedConfidence, cut: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows, confidence sum and correct rows of each run ``cut[i]:cut[i+1]`` of the sorted rows."""
-    count = np.diff(cut)
-    confidence_sum = np.zeros(len(count))
-    correct = np.zeros(len(count))
-    full = count > 0
-    if full.any():  # reduceat sums from each non-empty run's start to the next one's
-        starts = cut[:-1][full]
-        confidence_sum[full] = np.add.reduceat(rows.ordered, starts)
-        correct[full] = np.add.reduceat(rows.correct, starts)
-    return count, confidence_sum, correct
+    return calibration_bins(confidence, correct, bins)[1]
 
 
 def _confidence_and_correct(y_true: Any, y_prob: Any, classes: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -86,7 +86,8 @@ def row_statistics(probs: np.ndarray, codes: np.ndarray, *, check: bool = False)
         np.take(buffers.matrix.reshape(-1), flat_index, out=p_true[where], mode="clip")
         _first_maximum(matrix, buffers, confidence[where], pred[where])
         _rank(matrix, buffers, p_true[where], codes[where], rank[where])
-        square_sum += float(np.einsum("ij,ij->", matrix, matrix))
+        flat = matrix.reshape(-1)  # a copy only for a short last block
+        square_sum += float(np.dot(flat, flat))
     return RowStats(pred=pred, p_true=p_true, confidence=confidence, correct=pred == codes, rank=rank,
                     square_sum=square_sum)
 

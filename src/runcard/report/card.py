@@ -32,7 +32,7 @@ from runcard.report.tasks import cross_task, target_rows
 from runcard.report.views import LoadedRun, load_run
 from runcard.store import Run, Store
 from runcard.store.evaluations import input_shas, stored_result
-from runcard.store.model import split_of, task_of
+from runcard.store.runs import split_of, task_of
 from runcard.urls import safe_url
 
 #: Curves are thinned to at most this many points per series (the first and last always kept).

@@ -10,7 +10,7 @@ from typing import Any
 
 from runcard.findings.view import headline_keys
 from runcard.report.numbers import metric, with_ci
-from runcard.store.model import split_of, task_of
+from runcard.store.runs import split_of, task_of
 
 LABELS = {"macro_f1": "macro-F1", "accuracy": "accuracy", "balanced_accuracy": "balanced accuracy",
           "weighted_f1": "weighted-F1", "mcc": "MCC", "cohen_kappa": "Cohen's kappa"}

@@ -24,7 +24,7 @@ from runcard.errors import InputError
 from runcard.eval_settings import EvalSettings
 from runcard.findings import ALPHA, judge_group, not_significant, run_findings, sort_findings
 from runcard.findings.budget import holm
-from runcard.findings.model import Finding
+from runcard.findings.finding import Finding
 from runcard.metrics.directions import direction, is_counter
 from runcard.report.card_result import LABELS
 from runcard.report.examples import discordant
@@ -32,7 +32,7 @@ from runcard.report.generations import EmbedChoice, generations_section, has_gen
 from runcard.report.numbers import PRINT_RESOLUTION, difference, interval, is_tie, resolution
 from runcard.report.views import LoadedRun, load_files, load_run
 from runcard.store import Run, Store
-from runcard.store.model import split_of
+from runcard.store.runs import split_of
 from runcard.urls import safe_url
 
 #: Metrics of the paired tests, in the order the verdict states them after the primary one.

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from runcard.errors import InputError
-from runcard.findings.model import Finding
-from runcard.generation.evaluate import evaluate_generations
+from runcard.findings.finding import Finding
+from runcard.generation.evaluate_generations import evaluate_generations
 from runcard.generation.semantic import CachedEmbedder, Embedder
 from runcard.generation.stored import generation_splits, load_run_generations
 from runcard.generation.table import GenerationTable

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from runcard.errors import InputError
-from runcard.generation.evaluate import evaluate_generations
+from runcard.generation.evaluate_generations import evaluate_generations
 from runcard.generation.stored import generation_splits, load_run_generations
 from runcard.report.rows import Rows, metric_with_ci
 from runcard.store import Run, Store

@@ -18,7 +18,7 @@ from runcard._version import __version__
 from runcard.configs import config_differences, flatten_config
 from runcard.errors import InputError
 from runcard.findings import ALPHA, RunView, judge_group, run_findings, validation_pairs
-from runcard.findings.comparison import rank_of
+from runcard.findings.across_runs import rank_of
 from runcard.metrics.directions import direction, is_counter
 from runcard.report.numbers import is_tie, metric
 

@@ -9,15 +9,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from runcard.data.predictions import load_predictions
+from runcard.data.prediction_files import load_predictions
 from runcard.eval_settings import EvalSettings
 from runcard.evaluate import Evaluation, evaluate_table
 from runcard.findings import RunView
 from runcard.importers.records import ImportedRun
 from runcard.store import Artifact, Run, Store
 from runcard.store.evaluations import stored_evaluation
-from runcard.store.model import latest_predictions, split_of
 from runcard.store.predictions import load_artifact_table
+from runcard.store.runs import latest_predictions, split_of
 from runcard.table import PredictionTable
 
 

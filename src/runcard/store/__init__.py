@@ -17,7 +17,7 @@ from sqlalchemy.exc import ArgumentError
 from runcard.errors import InputError
 from runcard.store.artifacts import ArtifactError, ArtifactStore
 from runcard.store.base import MetricPoint, NewRun, Store
-from runcard.store.model import Artifact, Run
+from runcard.store.runs import Artifact, Run
 from runcard.store.sql import SqlStore, StoreError, StoreFileError
 
 DEFAULT_URL = "sqlite:///.runcard/runcard.db"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from runcard.store.artifacts import ArtifactStore
-from runcard.store.model import Artifact, Run
+from runcard.store.runs import Artifact, Run, RunListing
 
 
 class MetricPoint(NamedTuple):
@@ -80,6 +80,8 @@ class Store(Protocol):
     def add_artifact(self, run_id: str, artifact: Artifact) -> None: ...
 
     def list_runs(self, project: str | None = None, status: str | None = None) -> list[Run]: ...
+
+    def run_listings(self, project: str | None = None) -> list[RunListing]: ...
 
     def get_run(self, id_or_prefix: str) -> Run: ...
 

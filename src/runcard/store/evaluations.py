@@ -22,8 +22,8 @@ from runcard.errors import InputError
 from runcard.eval_settings import EvalSettings
 from runcard.evaluate import Evaluation, evaluate_table
 from runcard.store.base import Record, Store
-from runcard.store.model import Artifact, Run, latest_predictions
 from runcard.store.predictions import load_artifact_table
+from runcard.store.runs import Artifact, Run, latest_predictions
 from runcard.table import PredictionTable
 
 EVALUATION = "evaluation"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from runcard.data.predictions import load_predictions, prediction_columns
+from runcard.data.prediction_files import load_predictions, prediction_columns
 from runcard.errors import InputError
 from runcard.store.base import Store
-from runcard.store.model import Artifact, Run, prediction_key
+from runcard.store.runs import Artifact, Run, prediction_key
 from runcard.table import PredictionTable
 
 

@@ -20,7 +20,7 @@ from runcard.report.card import build_card
 from runcard.report.comparison import build_comparison
 from runcard.report.html import EXAMPLES_JS, card_html
 from runcard.report.multi import comparison_html, summary_html
-from runcard.report.stored import stored_summary
+from runcard.report.selection import stored_summary
 from runcard.store import Run
 from runcard.ui.plots import parallel_coordinates
 from runcard.ui.source import BadRequest, NotFound, UiStore

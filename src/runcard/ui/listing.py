@@ -30,8 +30,7 @@ from runcard.report.numbers import config_value as written
 from runcard.report.summary import choose_sort, config_value, default_columns
 from runcard.store import Run
 from runcard.store.evaluations import EVALUATION, stored_evaluation
-from runcard.store.model import STATUSES, latest_predictions
-from runcard.store.sql import RunListing
+from runcard.store.runs import STATUSES, RunListing, latest_predictions
 from runcard.ui.source import BadRequest, UiStore
 
 #: Columns of the runs themselves (sorted by the store), and the run field behind each.

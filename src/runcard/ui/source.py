@@ -20,7 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from runcard.errors import InputError, RunCardError
 from runcard.liveness import run_alive
 from runcard.store import Run, SqlStore, open_store, store_url
-from runcard.store.sql import RunListing
+from runcard.store.runs import RunListing
 from runcard.ui.counting import FindingsWorker, open_read_only
 from runcard.urls import safe_url
 

@@ -2,12 +2,12 @@
 objective) against the documented objective it was named after, one run per arm.
 
 The experiment: ``recipe.py`` (the supervised run, then every arm, then the summary), ``arm.py`` (what every run
-shares, and one RL arm), ``workers.py`` (arms on several processes), ``summary.py`` (the closing summary) with its
-tables in ``summary_tables.py``; its config in ``config.py``. Its pieces: the tweet corpus, topics and prompts
+shares, and one RL arm), ``workers.py`` (arms on several processes), ``closing_summary.py`` (the closing summary) with its
+tables in ``closing_tables.py``; its config in ``config.py``. Its pieces: the tweet corpus, topics and prompts
 (``corpus.py``), the checker's rules and classifiers (``checker.py``), set scoring and advantages (``sets.py``),
 the language model (``lm.py``), pre-training and the RL steps (``train.py``), held-out evaluation
-(``evaluate.py``). ``sets`` and the checker's rules are pure functions over arrays; ``lm``, ``train`` and
-``evaluate`` need PyTorch, transformers and tokenizers (imported on first use).
+(``held_out.py``). ``sets`` and the checker's rules are pure functions over arrays; ``lm``, ``train`` and
+``held_out`` need PyTorch, transformers and tokenizers (imported on first use).
 """
 
 from __future__ import annotations

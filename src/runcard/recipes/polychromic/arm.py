@@ -19,8 +19,9 @@ from runcard.eval_settings import EvalSettings
 from runcard.generation.semantic import CachedEmbedder
 from runcard.recipes.polychromic import corpus as corp
 from runcard.recipes.polychromic.checker import Checker
+from runcard.recipes.polychromic.closing_tables import ArmRecord
 from runcard.recipes.polychromic.config import PolyArm, PolyConfig
-from runcard.recipes.polychromic.evaluate import (
+from runcard.recipes.polychromic.held_out import (
     SPLITS,
     SystemSamples,
     evaluate_one,
@@ -28,7 +29,6 @@ from runcard.recipes.polychromic.evaluate import (
     judge,
 )
 from runcard.recipes.polychromic.lm import Codec, library_versions, load_lm, save_lm, weights_sha256
-from runcard.recipes.polychromic.summary_tables import ArmRecord
 from runcard.recipes.polychromic.train import Example, RLSetting, lm_batch, rl_train
 from runcard.recipes.progress import Reporter
 from runcard.recipes.results import log_json, write_card

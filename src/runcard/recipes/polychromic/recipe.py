@@ -34,8 +34,10 @@ from runcard.recipes.polychromic.arm import (
     write_run_card,
 )
 from runcard.recipes.polychromic.checker import Checker, fit_classifier, ngram_index
+from runcard.recipes.polychromic.closing_summary import write_summary
+from runcard.recipes.polychromic.closing_tables import ArmRecord
 from runcard.recipes.polychromic.config import PolyArm, PolyConfig
-from runcard.recipes.polychromic.evaluate import embedder, generate, judge
+from runcard.recipes.polychromic.held_out import embedder, generate, judge
 from runcard.recipes.polychromic.lm import (
     Codec,
     build_model,
@@ -45,8 +47,6 @@ from runcard.recipes.polychromic.lm import (
     pooled_states,
     train_tokenizer,
 )
-from runcard.recipes.polychromic.summary import write_summary
-from runcard.recipes.polychromic.summary_tables import ArmRecord
 from runcard.recipes.polychromic.train import pretrain
 from runcard.recipes.polychromic.workers import run_arms
 from runcard.recipes.progress import Reporter

@@ -25,7 +25,7 @@ from typing import Any
 
 from runcard.recipes.polychromic.arm import ArmOutcome, Setup, run_arm
 from runcard.recipes.polychromic.config import PolyArm, PolyConfig
-from runcard.recipes.polychromic.evaluate import embedder
+from runcard.recipes.polychromic.held_out import embedder
 from runcard.recipes.polychromic.lm import load_lm, modules
 from runcard.recipes.progress import Reporter
 from runcard.runs import load_checkpoint

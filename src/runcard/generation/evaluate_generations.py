@@ -18,8 +18,8 @@ import numpy as np
 from runcard._version import __version__
 from runcard.display import table, with_ci
 from runcard.errors import InputError
-from runcard.findings.model import Finding, _jsonable
-from runcard.generation import directions
+from runcard.findings.finding import Finding, _jsonable
+from runcard.generation import direction_words
 from runcard.generation.distinct import ORDERS, TOKEN_PATTERN
 from runcard.generation.findings import generation_findings
 from runcard.generation.pass_at_k import DEFAULT_KS, check_ks
@@ -223,8 +223,8 @@ def _system_result(scores: SystemScores, resampled: dict[str, np.ndarray]) -> Sy
     metrics = {}
     for key, ratio in scores.ratios.items():
         left_out = scores.left_out.get(key, {})
-        metrics[key] = MetricResult(ratio.value(), interval(resampled[key]), directions.higher_or_lower(key),
-                                    directions.label(key), ratio.prompts, left_out)
+        metrics[key] = MetricResult(ratio.value(), interval(resampled[key]), direction_words.higher_or_lower(key),
+                                    direction_words.label(key), ratio.prompts, left_out)
     return SystemResult(scores.system, scores.n_samples, scores.n_prompts, scores.empty_samples, metrics)
 
 
@@ -242,7 +242,7 @@ def _differences(a: SystemScores, b: SystemScores,
             counts = {"b_higher": int(np.count_nonzero(delta > 0)), "a_higher": int(np.count_nonzero(delta < 0)),
                       "tied": int(np.count_nonzero(delta == 0))}
         ci = interval(resampled[b.system][key] - resampled[a.system][key])
-        out[key] = Difference(va, vb, diff, ci, directions.change_words(key, diff) if math.isfinite(diff)
+        out[key] = Difference(va, vb, diff, ci, direction_words.change_words(key, diff) if math.isfinite(diff)
                               else "undefined", counts)
     return out
 

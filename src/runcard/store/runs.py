@@ -1,4 +1,4 @@
-"""What the store hands out: `Run` and `Artifact` dataclasses, never rows."""
+"""What the store hands out: `Run`, `RunListing` and `Artifact` dataclasses, never rows."""
 
 from __future__ import annotations
 
@@ -114,6 +114,38 @@ class Run:
             "host": self.host, "pid": self.pid, "error": self.error, "source": self.source,
             "eval_settings": self.eval_settings, "evaluated": dict(self.evaluated),
         }
+
+
+@dataclass(frozen=True)
+class RunListing:
+    """One run as a listing shows it: its facts and flat values, without stages, artifacts or evaluations. Its
+    config and tags stay JSON until asked for (a listing of 10,000 runs that shows neither skips 20,000 parses)."""
+
+    id: str
+    project: str
+    name: str
+    status: str
+    config_json: str
+    tags_json: str
+    created_at: float
+    ended_at: float | None
+    summary: dict[str, float]
+    evaluated: dict[str, float]
+
+    @cached_property
+    def config(self) -> dict[str, Any]:
+        """The run's config, parsed on first use."""
+        return json.loads(self.config_json)
+
+    @cached_property
+    def tags(self) -> dict[str, str]:
+        """The run's tags, parsed on first use."""
+        return json.loads(self.tags_json)
+
+    @cached_property
+    def values(self) -> dict[str, float]:
+        """Logged values and evaluated scores; a score computed from the stored predictions wins."""
+        return {**self.summary, **self.evaluated}
 
 
 def prediction_key(meta: dict[str, object]) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from runcard.generation.evaluate import GenerationEvaluation, evaluate_generations
+from runcard.generation.evaluate_generations import GenerationEvaluation, evaluate_generations
 from runcard.generation.semantic import CachedEmbedder
 from runcard.generation.table import GenerationTable, table_from_rows
 from runcard.recipes.polychromic.checker import Checker, Verdicts

@@ -12,8 +12,8 @@ from runcard.errors import InputError
 from runcard.eval_settings import EvalSettings
 from runcard.store import Artifact, Store
 from runcard.store.evaluations import evaluate_and_keep
-from runcard.store.model import prediction_key
 from runcard.store.predictions import store_predictions
+from runcard.store.runs import prediction_key
 from runcard.table import PredictionTable
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from runcard.generation.evaluate import GenerationEvaluation
+from runcard.generation.evaluate_generations import GenerationEvaluation
 
 #: Diversity columns of the summary tables, in order (pass@k columns come first, one per k).
 DIVERSITY = ("distinct_1", "distinct_2", "self_bleu", "semantic_diversity")

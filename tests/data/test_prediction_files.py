@@ -134,7 +134,7 @@ def test_bad_jsonl(tmp_path: Path, content: str, message: str) -> None:
 
 def test_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     table = table_from_arrays([0, 1], [[0.6, 0.4], [0.3, 0.7]])
-    import runcard.data.predictions as module
+    import runcard.data.prediction_files as module
 
     def explode(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")

@@ -11,18 +11,18 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from runcard.data.atomic import atomic_path
-from runcard.generation.evaluate import evaluate_generations
+from runcard.generation.evaluate_generations import evaluate_generations
 from runcard.jsonsafe import dumps
 from runcard.recipes.polychromic.arm import ArmOutcome, Setup
-from runcard.recipes.polychromic.config import PolyConfig
-from runcard.recipes.polychromic.evaluate import evaluate_systems, passing_only
-from runcard.recipes.polychromic.summary_tables import (
+from runcard.recipes.polychromic.closing_tables import (
     DIVERSITY,
     difference_table,
     summary_markdown,
     system_table,
     weight_checks,
 )
+from runcard.recipes.polychromic.config import PolyConfig
+from runcard.recipes.polychromic.held_out import evaluate_systems, passing_only
 from runcard.recipes.progress import Reporter
 from runcard.store import absolute_url, store_url
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from runcard.configs import config_differences
-from runcard.findings.model import Finding
+from runcard.findings.finding import Finding
 from runcard.findings.view import RunView
 from runcard.metrics.directions import direction, is_counter
 from runcard.stats import normal_sf
