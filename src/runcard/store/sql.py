@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from runcard.errors import InputError, RunCardError
-from runcard.store import schema
+from runcard.store import listing_queries, schema
 from runcard.store.artifacts import ArtifactStore
 from runcard.store.base import MetricPoint, NewRun, Record
 from runcard.store.runs import Artifact, Run, RunListing, current_scores, resolve_settings
@@ -519,23 +519,10 @@ class SqlStore:
     def page_runs(self, *, project: str | None = None, status: str | None = None, text: str | None = None,
                   order_by: str = "created_at", descending: bool = True, offset: int = 0,
                   limit: int = 50) -> tuple[int, list[str]]:
-        """(how many runs match, the ids of one page of them): ``text`` is a case-insensitive part of the
-        name or the start of the id; ``order_by`` one of created_at, name, status, duration."""
-        r = schema.runs
-        where = [r.c.project == project] if project is not None else []
-        if status is not None:
-            where.append(r.c.status == status)
-        if text:
-            like = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append(func.lower(r.c.name).like(f"%{like}%", escape="\\") | r.c.id.like(f"{like}%", escape="\\"))
-        column = {"created_at": r.c.created_at, "name": r.c.name, "status": r.c.status,
-                  "duration": func.coalesce(r.c.ended_at, time.time()) - r.c.created_at}[order_by]
-        order = [column.desc() if descending else column.asc(), r.c.id.desc() if descending else r.c.id.asc()]
+        """`runcard.store.listing_queries.page_runs`."""
         with self._read() as conn:
-            total = conn.execute(select(func.count()).select_from(r).where(and_(true(), *where))).scalar_one()
-            ids = conn.execute(select(r.c.id).where(and_(true(), *where)).order_by(*order)
-                               .offset(offset).limit(limit)).scalars().all()
-        return int(total), list(ids)
+            return listing_queries.page_runs(conn, project=project, status=status, text=text, order_by=order_by,
+                                             descending=descending, offset=offset, limit=limit)
 
     def get_runs(self, ids: list[str]) -> list[Run]:
         """The runs with these exact ids, in the order given (ids not in the store are left out)."""
@@ -555,74 +542,23 @@ class SqlStore:
 
     def project_counts(self) -> dict[str, int]:
         """Project -> how many runs it has."""
-        r = schema.runs
         with self._read() as conn:
-            rows = conn.execute(select(r.c.project, func.count()).group_by(r.c.project)).all()
-        return {row[0]: int(row[1]) for row in rows}
+            return listing_queries.project_counts(conn)
 
     def tag_counts(self, key: str, project: str | None = None) -> dict[str, int]:
         """Value of the tag ``key`` (e.g. ``sweep``) -> how many runs (of ``project``) carry it."""
-        r = schema.runs
         with self._read() as conn:
-            texts = conn.execute(select(r.c.tags).where(true() if project is None else r.c.project == project,
-                                                        r.c.tags.like(f"%{json.dumps(key)}%"))).scalars().all()
-        counts: dict[str, int] = {}
-        for text in texts:
-            value = json.loads(text).get(key)
-            if value is not None:
-                counts[value] = counts.get(value, 0) + 1
-        return counts
+            return listing_queries.tag_counts(conn, key, project)
 
     def listing_version(self) -> tuple[Any, ...]:
-        """A value that changes whenever a listing of the runs would: runs added, ended or beating, points
-        logged, predictions or evaluations stored (a few aggregate queries)."""
-        r, s = schema.runs, schema.summary
+        """`runcard.store.listing_queries.listing_version`: changes whenever a listing of the runs would."""
         with self._read() as conn:
-            runs = conn.execute(select(func.count(), func.max(r.c.created_at), func.sum(r.c.ended_at),
-                                       func.sum(r.c.heartbeat_at), func.count(r.c.ended_at))).one()
-            points = conn.execute(select(func.count(), func.sum(s.c.seq))).one()
-            arts = conn.execute(select(func.count()).select_from(schema.artifacts)).scalar_one()
-            recs = conn.execute(select(func.count()).select_from(schema.records)).scalar_one()
-        return (*runs, *points, arts, recs)
+            return listing_queries.listing_version(conn)
 
     def run_listings(self, project: str | None = None) -> list[RunListing]:
-        """Every run (of ``project``), oldest first, with its flat values: the latest logged ones and the scores
-        of its stored evaluations (`Run.summary`, `Run.evaluated`), read from the flat scores, never from the
-        evaluations themselves."""
-        r, a, rec, s = schema.runs, schema.artifacts, schema.records, schema.summary
-        mine = select(r.c.id).where(r.c.project == project) if project is not None else None
+        """Every run (of ``project``), oldest first, as a listing shows it (`listing_queries.run_listings`)."""
         with self._read() as conn:
-            rows = conn.execute(select(r.c.id, r.c.project, r.c.name, r.c.status, r.c.config, r.c.tags, r.c.created_at,
-                                       r.c.ended_at, r.c.eval_settings)
-                                .where(true() if mine is None else r.c.project == project)
-                                .order_by(r.c.created_at, r.c.id)).all()
-            arts = conn.execute(select(a.c.run_id, a.c.sha256, a.c.meta).where(
-                a.c.kind == "predictions", true() if mine is None else a.c.run_id.in_(mine))
-                .order_by(a.c.run_id, a.c.position)).all()
-            recs = conn.execute(select(rec.c.run_id, rec.c.key, rec.c.inputs, rec.c.settings, rec.c.scores).where(
-                rec.c.kind == "evaluation", true() if mine is None else rec.c.run_id.in_(mine))).all()
-            sums = conn.execute(select(s.c.run_id, s.c.key, s.c.value).where(
-                true() if mine is None else s.c.run_id.in_(mine))).all()
-        preds: dict[str, list[Artifact]] = {}
-        for run_id, sha256, meta in arts:  # unpacked: a Row's attributes cost 10,000 runs 50 ms
-            preds.setdefault(run_id, []).append(Artifact("", "predictions", sha256, 0, "", 0.0, json.loads(meta)))
-        scores: dict[str, list[tuple[str, str, str, str]]] = {}
-        for run_id, key, inputs, settings, flat in recs:
-            scores.setdefault(run_id, []).append((key, inputs, settings, flat))
-        summaries: dict[str, dict[str, float]] = {}
-        for run_id, key, value in sums:
-            summaries.setdefault(run_id, {})[key] = math.nan if value is None else value
-        out = []
-        for run_id, project_name, name, status, config_json, tags, created_at, ended_at, settings_json in rows:
-            evaluated = {}
-            if run_id in scores:  # the evaluation settings are resolved only for runs with evaluations
-                settings = None if settings_json is None else json.loads(settings_json)
-                key = resolve_settings(settings, json.loads(config_json)).key
-                evaluated = current_scores(preds.get(run_id, []), key, scores[run_id])
-            out.append(RunListing(run_id, project_name, name, status, config_json, tags, created_at, ended_at,
-                                  summaries.get(run_id, {}), evaluated))
-        return out
-
+            return listing_queries.run_listings(conn, project)
 
 def _database_problem(where: str, text: str) -> str:
     """What a database error means to the user, and what to do."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import os
 import platform
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from runcard.errors import InputError
+from runcard.hf_offline import import_transformers
 from runcard.recipes.polychromic.corpus import prompt_text
 
 PAD, EOS, SEP = "<pad>", "<eos>", "<sep>"
@@ -30,15 +30,14 @@ ATTENTION = "eager"
 
 def modules() -> tuple[Any, Any, Any]:
     """torch, transformers and tokenizers, or an error naming the extra to install."""
+    missing = ("the polychromic recipe needs PyTorch, transformers and tokenizers: "
+               "pip install -e '.[polychromic]' (torch==2.13.0 CPU build, transformers, tokenizers).")
+    transformers = import_transformers(missing)
     try:
         import tokenizers
         import torch
-        import transformers
     except ImportError:
-        raise InputError("the polychromic recipe needs PyTorch, transformers and tokenizers: "
-                         "pip install -e '.[polychromic]' (torch==2.13.0 CPU build, transformers, tokenizers).") from None
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    transformers.utils.logging.disable_progress_bar()
+        raise InputError(missing) from None
     return torch, transformers, tokenizers
 
 
