@@ -6,19 +6,22 @@ the demo must never reach a hub. The recipes and the semantic-diversity metric i
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
 from runcard.errors import InputError
 
 
-def import_transformers(missing: str) -> Any:
-    """The transformers module, offline; ``missing`` is the `InputError` message (naming the extra to install)
-    when it is not installed."""
+def import_transformers(missing: str, *others: str) -> tuple[Any, ...]:
+    """The transformers module, offline, then each module named in ``others`` (``"torch"``...), in order;
+    ``missing`` is the `InputError` message (naming the extra to install) when any of them is not installed."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before the import: huggingface_hub reads it when imported
     try:
         import transformers
+
+        modules = [importlib.import_module(name) for name in others]
     except ImportError:
         raise InputError(missing) from None
     transformers.utils.logging.disable_progress_bar()
-    return transformers
+    return (transformers, *modules)

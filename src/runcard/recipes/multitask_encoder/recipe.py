@@ -21,7 +21,7 @@ import numpy as np
 
 from runcard.errors import InputError
 from runcard.metrics.classification import confusion_matrix, summary_scores
-from runcard.recipes.encoders import Tokens, load_encoder, modules, resolve_encoder, tokenize
+from runcard.recipes.encoders import EpochLoss, Tokens, load_encoder, modules, resolve_encoder, tokenize
 from runcard.recipes.multitask_encoder.config import MultiTaskConfig
 from runcard.recipes.multitask_encoder.data import MultiTaskDataset, audit_multitask, load_multitask
 from runcard.recipes.progress import Reporter
@@ -166,8 +166,7 @@ def train(config: MultiTaskConfig, run: ActiveRun, model: Any, dataset: MultiTas
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         rdrop = config.rdrop.alpha > 0 and epoch > config.rdrop.after_epoch
-        sums: dict[str, float] = {}
-        seen = 0
+        epoch_loss = EpochLoss()
         optimizer.zero_grad()
         batches = list(_batches(config, dataset, epoch))
         with say.progress(f"epoch {epoch}/{cfg.epochs}", total=n_train) as bar:
@@ -190,11 +189,8 @@ def train(config: MultiTaskConfig, run: ActiveRun, model: Any, dataset: MultiTas
                     optimizer.step()
                     scheduler.step()
                     optimizer.zero_grad()
-                for name, value in {"total": total, **terms}.items():
-                    sums[name] = sums.get(name, 0.0) + float(value.detach()) * len(rows)
-                seen += len(rows)
-                bar.advance(len(rows), loss=sums["total"] / seen)
-        train_loss = {name: value / seen for name, value in sums.items()}
+                bar.advance(len(rows), loss=epoch_loss.add({"total": total, **terms}, len(rows)))
+        train_loss = epoch_loss.means()
         run.log_loss_terms({name: v for name, v in train_loss.items() if name != "total"}, step=epoch)
         val = _validate(config, model, dataset, tokens)
         run.log_metrics({"train/loss": train_loss["total"], **val,

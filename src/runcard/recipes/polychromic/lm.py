@@ -32,12 +32,7 @@ def modules() -> tuple[Any, Any, Any]:
     """torch, transformers and tokenizers, or an error naming the extra to install."""
     missing = ("the polychromic recipe needs PyTorch, transformers and tokenizers: "
                "pip install -e '.[polychromic]' (torch==2.13.0 CPU build, transformers, tokenizers).")
-    transformers = import_transformers(missing)
-    try:
-        import tokenizers
-        import torch
-    except ImportError:
-        raise InputError(missing) from None
+    transformers, torch, tokenizers = import_transformers(missing, "torch", "tokenizers")
     return torch, transformers, tokenizers
 
 

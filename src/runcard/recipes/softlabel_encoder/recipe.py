@@ -25,7 +25,7 @@ import numpy as np
 from runcard.data.atomic import atomic_path
 from runcard.errors import InputError
 from runcard.metrics.divergence import js_distance_rows, kl_rows
-from runcard.recipes.encoders import Tokens, load_encoder, modules, resolve_encoder
+from runcard.recipes.encoders import EpochLoss, Tokens, load_encoder, modules, resolve_encoder
 from runcard.recipes.progress import Reporter
 from runcard.recipes.results import RecipeResult, write_card
 from runcard.recipes.softlabel_encoder.config import SoftConfig
@@ -224,8 +224,7 @@ def train(config: SoftConfig, run: ActiveRun, model: Any, inputs: Inputs, datase
         model.train()
         order = rows_all[torch.randperm(len(rows_all), generator=torch.Generator().manual_seed(
             config.experiment.seed * 1000 + epoch)).numpy()]
-        sums: dict[str, float] = {}
-        seen = 0
+        epoch_loss = EpochLoss()
         with say.progress(f"epoch {epoch}/{cfg.epochs}", total=len(order)) as bar:
             for start in range(0, len(order), cfg.batch_size):
                 rows = order[start:start + cfg.batch_size]
@@ -239,11 +238,8 @@ def train(config: SoftConfig, run: ActiveRun, model: Any, inputs: Inputs, datase
                     torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
                 optimizer.step()
                 scheduler.step()
-                for name, value in terms.items():
-                    sums[name] = sums.get(name, 0.0) + float(value.detach()) * len(rows)
-                seen += len(rows)
-                bar.advance(len(rows), loss=sums["total"] / seen)
-        means = {name: value / seen for name, value in sums.items()}
+                bar.advance(len(rows), loss=epoch_loss.add(terms, len(rows)))
+        means = epoch_loss.means()
         run.log_loss_terms({n: v for n, v in means.items() if n != "total"}, step=epoch)
         val = _val_scores(model, inputs, dataset, config)
         run.log_metrics({"train/loss": means["total"], **val}, step=epoch)
