@@ -1,14 +1,15 @@
 """Confidences in buckets of consecutive floats: bin sums and order statistics without a sort.
 
 A non-negative float64 orders like its bit pattern read as an integer. Dropping that integer's low
-bits puts every confidence into one of at most `MAX_BUCKETS` buckets of consecutive values, and one
-``bincount`` per quantity gives each bucket's rows, confidence sum and correct rows. A binning then
+bits puts every confidence into one of at most `MAX_BUCKETS` buckets of consecutive values; one
+``bincount`` of (bucket, correct) pairs gives each bucket's rows and correct rows, one weighted by the
+confidences its confidence sum. A binning then
 needs the rows themselves only in the few buckets that straddle one of its edges (or hold a
 quantile it asks for): `gather` copies those out and sorts them, a few thousand rows of a million;
 every other bucket falls whole into one bin. Sorting a million confidences costs about twice a
 read of the whole probability matrix; this costs a few passes over one vector.
 
-Confidences outside that domain (a negative value, -0.0, NaN) all go into one bucket, so the same
+Confidences outside that domain (a negative value, -0.0, NaN; +inf is inside) all go into one bucket, so the same
 code sorts them whole: slower, never different.
 """
 
