@@ -17,8 +17,9 @@ from sqlalchemy.exc import ArgumentError
 from runcard.errors import InputError
 from runcard.store.artifacts import ArtifactError, ArtifactStore
 from runcard.store.base import MetricPoint, NewRun, Store
+from runcard.store.opening import StoreError, StoreFileError
 from runcard.store.runs import Artifact, Run
-from runcard.store.sql import SqlStore, StoreError, StoreFileError
+from runcard.store.sql import SqlStore
 
 DEFAULT_URL = "sqlite:///.runcard/runcard.db"
 

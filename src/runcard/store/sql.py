@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -21,14 +20,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
-    Engine,
     and_,
-    create_engine,
     delete,
-    event,
     func,
     insert,
-    inspect,
     select,
     true,
     update,
@@ -37,10 +32,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
-from runcard.errors import InputError, RunCardError
+from runcard.errors import InputError
 from runcard.store import listing_queries, schema
 from runcard.store.artifacts import ArtifactStore
 from runcard.store.base import MetricPoint, NewRun, Record
+from runcard.store.opening import (
+    StoreError,
+    StoreFileError,
+    check_sqlite_file,
+    database_problem,
+    make_engine,
+    schema_state,
+)
 from runcard.store.runs import Artifact, Run, RunListing, current_scores, resolve_settings
 from runcard.urls import safe_url
 
@@ -51,15 +54,6 @@ INSERT_BATCH = 5000
 WRITE_ATTEMPTS = 8
 
 
-class StoreError(RunCardError):
-    """The store cannot be opened or used (unreachable server, newer schema, ...)."""
-
-
-class StoreFileError(StoreError, InputError):
-    """The store's database cannot be used as it is: damaged, foreign, another version, read-only,
-    a full disk. The user fixes it (CLI exit code 2)."""
-
-
 class SqlStore:
     """A `Store` over SQLAlchemy: ``sqlite:///path.db`` or ``postgresql+psycopg://...``."""
 
@@ -68,7 +62,7 @@ class SqlStore:
         self.artifacts = ArtifactStore(artifact_root)
         self.journal_dir = Path(journal_dir)
         self.dialect = make_url(url).get_backend_name()
-        self.engine = _make_engine(url, self.dialect)
+        self.engine = make_engine(url, self.dialect)
         mark = "?" if self.dialect == "sqlite" else "%s"
         self._metrics_insert = (
             f"INSERT INTO {schema.metrics.name} (run_id, seq, key, step, value, timestamp) "
@@ -112,7 +106,7 @@ class SqlStore:
             text = str(exc.orig if exc.orig is not None else exc).lower()
             if "locked" in text or "busy" in text:
                 raise
-            raise StoreFileError(_database_problem(self.where, text)) from None
+            raise StoreFileError(database_problem(self.where, text)) from None
 
     def _retry(self, action: Callable[[], T]) -> T:
         for attempt in range(WRITE_ATTEMPTS):
@@ -126,68 +120,16 @@ class SqlStore:
         raise AssertionError("unreachable")
 
     def _check_sqlite_file(self) -> None:
-        """Refuse what is not a runcard SQLite store before SQLite touches it: an empty file (SQLite
-        would silently make a new store of it) or a file that is not SQLite at all."""
+        """`check_sqlite_file`; a store it finds read-only is opened read-only."""
         path = Path(make_url(self.url).database or "")
-        if not path.exists():
-            return
-        if path.is_dir():
-            raise StoreFileError(f"{path}: is a folder, not a store database; point the store URL at a file.")
-        with path.open("rb") as handle:
-            head = handle.read(16)
-        if not head:
-            raise StoreFileError(f"{path}: the store file is empty (0 bytes), so it holds no runs; if it held "
-                             "runs, restore it from a backup; otherwise delete it and runcard makes a new store.")
-        if head != b"SQLite format 3\x00":
-            raise StoreFileError(f"{path}: not a SQLite database (it starts {head[:8]!r}); the store URL names a "
-                             "file runcard did not write; point it at a runcard store or a new path.")
-        if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        if not check_sqlite_file(path):
             self.read_only = True
             self.engine.dispose()
-            self.engine = _make_engine(f"sqlite:///file:{path}?mode=ro&immutable=1&uri=true", "sqlite",
-                                       read_only=True)
-
-    def _schema_state(self, conn: Connection) -> int:
-        """The stored schema version, checked: 0 for a database with no tables (a new store); a
-        foreign database, several version rows, a version that is not a number, or tables that lack
-        a column of their version are a `StoreError` saying what to do."""
-        where = self.where
-        tables = set(inspect(conn).get_table_names())
-        if schema.schema_version.name not in tables:
-            if tables:
-                raise StoreFileError(f"{where}: a database, but not a runcard store (it holds tables "
-                                 f"{sorted(tables)[:6]} and no {schema.schema_version.name}); point the store URL "
-                                 "at a runcard store or a new file.")
-            return 0
-        rows = conn.execute(select(schema.schema_version.c.version)).all()
-        if len(rows) != 1:
-            raise StoreFileError(f"{where}: the store's version table holds {len(rows)} rows, not one; the file "
-                             "was edited or damaged; restore it from a backup.")
-        value = rows[0][0]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise StoreFileError(f"{where}: the store's schema version is {value!r}, not a version runcard writes "
-                             f"(1 to {schema.SCHEMA_VERSION}); the file was edited or damaged; restore it from "
-                             "a backup.")
-        if value > schema.SCHEMA_VERSION:
-            raise StoreFileError(
-                f"{where}: the store has schema version {value}, newer than this runcard understands "
-                f"({schema.SCHEMA_VERSION}); upgrade runcard (pip install -U runcard) to read it."
-            )
-        for table in schema.tables_of(value):
-            if table.name not in tables:
-                raise StoreFileError(f"{where}: the store (schema version {value}) has no table {table.name}; the "
-                                 "file was damaged or written by another program; restore it from a backup.")
-            have = {c["name"] for c in inspect(conn).get_columns(table.name)}
-            missing = [c.name for c in table.columns if c.name not in have and schema.column_since(c) <= value]
-            if missing:
-                raise StoreFileError(f"{where}: table {table.name} lacks column(s) {missing} that schema version "
-                                 f"{value} has; the file was damaged or written by another program; restore it "
-                                 "from a backup.")
-        return value
+            self.engine = make_engine(f"sqlite:///file:{path}?mode=ro&immutable=1&uri=true", "sqlite", read_only=True)
 
     def _migrate(self) -> None:
         with self._read() as conn:
-            current = self._schema_state(conn)
+            current = schema_state(conn, self.where)
         if current == schema.SCHEMA_VERSION:
             return  # nothing to write: a read-only store opens as it is
         if self.read_only:
@@ -199,7 +141,7 @@ class SqlStore:
             with self._write() as conn:
                 if self.dialect == "postgresql":
                     conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
-                current = self._schema_state(conn)  # again, under the lock: another process may have migrated
+                current = schema_state(conn, self.where)  # again, under the lock: another process may have migrated
                 schema.schema_version.create(conn, checkfirst=True)
                 for version in range(current, schema.SCHEMA_VERSION):
                     schema.MIGRATIONS[version](conn)
@@ -559,43 +501,3 @@ class SqlStore:
         """Every run (of ``project``), oldest first, as a listing shows it (`listing_queries.run_listings`)."""
         with self._read() as conn:
             return listing_queries.run_listings(conn, project)
-
-def _database_problem(where: str, text: str) -> str:
-    """What a database error means to the user, and what to do."""
-    if "malformed" in text or "not a database" in text or "encrypted" in text or "corrupt" in text:
-        return (f"{where}: the store database is damaged ({text.strip()}); restore it from a backup, or "
-                "salvage it with `sqlite3 FILE .recover | sqlite3 NEW.db` and point the store at NEW.db.")
-    if "full" in text:
-        return f"{where}: the disk is full ({text.strip()}); free space and retry."
-    if "readonly" in text or "read-only" in text:
-        return f"{where}: the store cannot be written ({text.strip()}); writing needs write access to it."
-    return f"{where}: the store database failed ({text.strip()}); check the file and its disk, then retry."
-
-
-def _make_engine(url: str, dialect: str, read_only: bool = False) -> Engine:
-    if dialect == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-        @event.listens_for(engine, "connect")
-        def _connect(dbapi_conn: Any, _record: Any) -> None:
-            dbapi_conn.isolation_level = None  # runcard emits BEGIN itself (below)
-            cursor = dbapi_conn.cursor()
-            if read_only:
-                cursor.close()
-                return
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("runcard_write") else "BEGIN")
-
-        return engine
-    if dialect == "postgresql":
-        return create_engine(url, pool_pre_ping=True)
-    raise InputError(f"store URL {safe_url(url)}: unsupported database {dialect!r}; use sqlite:///path/to/runcard.db "
-                     "or postgresql+psycopg://user@host/db.")
-
-
