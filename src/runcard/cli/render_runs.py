@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from runcard.metrics.directions import direction
 from runcard.report.numbers import metric
+from runcard.store.runs import seconds_taken
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -31,10 +32,9 @@ def _minute(minute: int) -> str:
 
 
 def _duration(run: Run | RunListing) -> str:
-    end = run.ended_at if run.ended_at is not None else (time.time() if run.status == "running" else None)
-    if end is None:
+    seconds = seconds_taken(run)
+    if seconds is None:
         return "—"
-    seconds = max(0.0, end - run.created_at)
     return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.1f}m" if seconds < 7200 else f"{seconds / 3600:.1f}h"
 
 

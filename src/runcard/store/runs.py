@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -146,6 +148,29 @@ class RunListing:
     def values(self) -> dict[str, float]:
         """Logged values and evaluated scores; a score computed from the stored predictions wins."""
         return {**self.summary, **self.evaluated}
+
+
+def seconds_taken(run: Run | RunListing) -> float | None:
+    """How long a run took: to its end, or so far while it runs; None for one that stopped without an end time."""
+    end = run.ended_at if run.ended_at is not None else (time.time() if run.status == "running" else None)
+    return None if end is None else max(0.0, end - run.created_at)
+
+
+def summaries_by_run(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, float]]:
+    """``(run id, key, value)`` rows of the summary table as each run's latest values (a stored NULL is NaN)."""
+    out: dict[str, dict[str, float]] = {}
+    for run_id, key, value in rows:  # unpacked: a Row's attributes cost 10,000 runs 0.1 s
+        out.setdefault(run_id, {})[key] = math.nan if value is None else value
+    return out
+
+
+def scores_by_run(rows: Iterable[Sequence[Any]]) -> dict[str, list[tuple[str, str, str, str]]]:
+    """``(run id, key, inputs, settings, scores)`` rows of evaluation records as each run's
+    ``(key, inputs, settings, scores)``, the form `current_scores` reads."""
+    out: dict[str, list[tuple[str, str, str, str]]] = {}
+    for run_id, key, inputs, settings, scores in rows:
+        out.setdefault(run_id, []).append((key, inputs, settings, scores))
+    return out
 
 
 def prediction_key(meta: dict[str, object]) -> str:

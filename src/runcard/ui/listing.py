@@ -30,7 +30,7 @@ from runcard.report.numbers import config_value as written
 from runcard.report.summary import choose_sort, config_value, default_columns
 from runcard.store import Run
 from runcard.store.evaluations import EVALUATION, stored_evaluation
-from runcard.store.runs import STATUSES, RunListing, latest_predictions
+from runcard.store.runs import STATUSES, RunListing, latest_predictions, seconds_taken
 from runcard.ui.source import BadRequest, UiStore
 
 #: Columns of the runs themselves (sorted by the store), and the run field behind each.
@@ -225,11 +225,6 @@ def _intervals(ui: UiStore, runs: Sequence[Run]) -> dict[str, dict[str, list[flo
     return out
 
 
-def _duration(run: Run | RunListing) -> float | None:
-    end = run.ended_at if run.ended_at is not None else (time.time() if run.status == "running" else None)
-    return None if end is None else max(0.0, end - run.created_at)
-
-
 def runs_page(ui: UiStore, query: RunsQuery) -> dict[str, Any]:
     """The document of one page of the runs table (the JSON of ``/api/runs``; the HTML page renders it)."""
     store = ui.get()
@@ -261,7 +256,7 @@ def runs_page(ui: UiStore, query: RunsQuery) -> dict[str, Any]:
     for run in runs:
         values = {**run.summary, **run.evaluated}
         rows.append({"id": run.id, "name": run.name, "project": run.project, "status": ui.status(run),
-                     "created_at": run.created_at, "ended_at": run.ended_at, "duration": _duration(run),
+                     "created_at": run.created_at, "ended_at": run.ended_at, "duration": seconds_taken(run),
                      "tags": dict(run.tags), "values": {k: values.get(k) for k in [lead, *columns] if k},
                      "ci95": {k: v for k, v in intervals[run.id].items() if k == lead or k in columns},
                      "findings": counts.get(run.id)})
